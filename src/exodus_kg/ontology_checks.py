@@ -1,0 +1,98 @@
+"""Checks of the ontology as OWL: OWL 2 DL profile (OWL API), consistency (HermiT, owlrl's OWL 2 RL).
+
+The DL profile check compiles a small Java class against Debian's OWL API (``libowlapi-java``); HermiT
+is the copy shipped with owlready2. Both need Java; each function says clearly when a tool is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from .errors import ExodusError
+
+OWLAPI_CLASSPATH = "/usr/share/java/*"
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise ExodusError("java is not installed: the OWL checks need a Java runtime (apt-get install default-jre)", 2)
+    return java
+
+
+def _compiled_profile_checker(work_dir: Path) -> Path:
+    javac = shutil.which("javac")
+    if javac is None:
+        raise ExodusError("javac is not installed: the OWL 2 DL profile check compiles a small class", 2)
+    if not Path("/usr/share/java/owlapi-distribution.jar").exists():
+        raise ExodusError("the OWL API is not installed (apt-get install libowlapi-java)", 2)
+    source = resources.files("exodus_kg") / "java" / "DLProfileCheck.java"
+    target = work_dir / "DLProfileCheck.java"
+    target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    subprocess.run([javac, "-nowarn", "-cp", OWLAPI_CLASSPATH, str(target)], check=True, capture_output=True)
+    return work_dir
+
+
+def dl_profile(ontology_file: Path) -> CheckResult:
+    """Violations of the OWL 2 DL profile, as reported by the OWL API's OWL2DLProfile."""
+    java = _java()
+    with tempfile.TemporaryDirectory(prefix="exodus-dl-") as tmp:
+        class_dir = _compiled_profile_checker(Path(tmp))
+        run = subprocess.run(
+            [java, "-cp", f"{OWLAPI_CLASSPATH}{os.pathsep}{class_dir}", "DLProfileCheck", str(ontology_file)],
+            capture_output=True, text=True, check=False,
+        )
+    lines = run.stdout.splitlines()
+    if run.returncode != 0 or not lines or lines[-1] not in ("IN_PROFILE", "NOT_IN_PROFILE"):
+        raise ExodusError(f"the OWL API could not check {ontology_file}: {run.stderr.strip()[-500:]}", 2)
+    problems = [line.split("\t", 1)[1] for line in lines if line.startswith("VIOLATION\t")]
+    return CheckResult(lines[-1] == "IN_PROFILE", problems)
+
+
+def hermit_consistency(graph: Graph) -> CheckResult:
+    """Run HermiT (via owlready2) over a graph; unsupported datatypes (xsd:date, gYear) are ignored."""
+    import owlready2
+
+    _java()
+    with tempfile.TemporaryDirectory(prefix="exodus-hermit-") as tmp:
+        path = Path(tmp) / "graph.nt"
+        graph.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        ontology = world.get_ontology(path.as_uri()).load()
+        try:
+            with ontology:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
+                                               ignore_unsupported_datatypes=True)
+        except owlready2.OwlReadyInconsistentOntologyError as error:
+            return CheckResult(False, [f"HermiT: inconsistent ontology: {error}"])
+        unsatisfiable = [str(c.iri) for c in world.inconsistent_classes()]
+    return CheckResult(not unsatisfiable, [f"HermiT: unsatisfiable class {iri}" for iri in unsatisfiable])
+
+
+def owlrl_consistency(graph: Graph) -> CheckResult:
+    """OWL 2 RL closure with owlrl over a copy of the graph; inconsistencies are its error messages."""
+    import owlrl
+    from owlrl.Namespaces import ERRNS
+
+    closure = Graph()
+    for triple in graph:
+        closure.add(triple)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    messages = [str(closure.value(node, ERRNS.error) or node)
+                for node in closure.subjects(RDF.type, ERRNS.ErrorMessage)]
+    return CheckResult(not messages, messages)
