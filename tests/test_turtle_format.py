@@ -1,0 +1,47 @@
+"""Hand-edited Turtle stays in the one canonical serialization, so diffs stay readable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exodus_kg.turtle_format import format_file
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "triples" / "source" / "article.txt"
+CANONICAL_FILES = sorted(
+    [ROOT / "ontology" / "exodus.ttl", *(ROOT / "triples").rglob("*.ttl"), *(ROOT / "ontology" / "shapes").glob("*.ttl")]
+)
+
+
+@pytest.mark.parametrize("path", CANONICAL_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_file_is_canonical(path):
+    result = format_file(path, ARTICLE, check_only=True)
+    assert not result.changed, f"{path.relative_to(ROOT)} is not canonical: run `exodus fmt`"
+
+
+def test_format_fills_offsets_and_rewrites_canonically(tmp_path):
+    messy = tmp_path / "messy.ttl"
+    messy.write_text(
+        "@prefix exo: <https://w3id.org/exodus-kg/ontology#> .\n"
+        "@prefix exd: <https://w3id.org/exodus-kg/id/> .\n"
+        "exd:s exo:evidence [ exo:passage exd:article-p014 ; exo:quote \"估值100億美元\" ] .\n",
+        encoding="utf-8",
+    )
+    result = format_file(messy, ARTICLE)
+    assert result.changed and result.offsets_filled == 1
+    text = messy.read_text(encoding="utf-8")
+    assert "exo:start" in text and "exo:end" in text
+    assert not format_file(messy, ARTICLE, check_only=True).changed
+
+
+def test_ambiguous_quote_gets_no_offsets(tmp_path):
+    ambiguous = tmp_path / "ambiguous.ttl"
+    ambiguous.write_text(
+        "@prefix exo: <https://w3id.org/exodus-kg/ontology#> .\n"
+        "@prefix exd: <https://w3id.org/exodus-kg/id/> .\n"
+        "exd:s exo:evidence [ exo:passage exd:article-p017 ; exo:quote \"估值\" ] .\n",
+        encoding="utf-8",
+    )
+    assert format_file(ambiguous, ARTICLE).offsets_filled == 0
