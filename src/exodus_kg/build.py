@@ -1,0 +1,265 @@
+"""Build the dataset once and cache it: load -> validate -> reason -> write.
+
+The built dataset is written as N-Quads (``dataset.nq``) plus an Oxigraph store (``store/``) and a
+``manifest.json`` into a folder named after the input hash (see ``project.Project.input_hash``). The
+folder is filled under a temporary name and renamed into place in one step, so a reader never sees a
+half-written build, and a build whose inputs changed is never served.
+
+``exodus query`` only needs ``open_built``; when the cache is fresh that costs a hash of the inputs
+and opening the store, without importing rdflib, owlrl or pySHACL.
+
+>>> store = open_built(find_project())  # doctest: +SKIP
+>>> store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True)  # doctest: +SKIP
+<QueryBoolean true>
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from . import __version__
+from .project import Project
+
+if TYPE_CHECKING:
+    import rdflib
+
+GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
+ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
+ASSERTED_GRAPH = GRAPH_BASE + "asserted"
+LINKS_GRAPH = GRAPH_BASE + "links"
+INFERRED_GRAPH = GRAPH_BASE + "inferred"
+GRAPHS = (ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH, INFERRED_GRAPH)
+
+DATASET_FILE = "dataset.nq"
+STORE_DIR = "store"
+MANIFEST_FILE = "manifest.json"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    """What a build did: where the cache entry is, whether it was reused, time per stage, size per graph."""
+
+    entry: Path
+    input_hash: str
+    reused: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class InputGraphs:
+    """The three layers read from the project's files (rdflib graphs)."""
+
+    ontology: rdflib.Graph
+    asserted: rdflib.Graph
+    links: rdflib.Graph
+
+
+def cache_entry(project: Project, input_hash: str | None = None) -> Path:
+    return project.cache_root() / (input_hash or project.input_hash())
+
+
+def fresh_entry(project: Project) -> Path | None:
+    """The cache entry for the project's current inputs, or None when it has not been built."""
+    entry = cache_entry(project)
+    return entry if (entry / MANIFEST_FILE).is_file() else None
+
+
+def read_manifest(entry: Path) -> dict:
+    return json.loads((entry / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def load_inputs(project: Project) -> InputGraphs:
+    """Parse the ontology, the asserted triples and the links (InputError names file and line)."""
+    from .graph_loading import load_graphs
+
+    return InputGraphs(
+        ontology=load_graphs(project.ontology_files()),
+        asserted=load_graphs(project.asserted_files()),
+        links=load_graphs(project.link_files()),
+    )
+
+
+def build(project: Project, force: bool = False, progress: Progress | None = None) -> BuildResult:
+    """Build the dataset unless a fresh cache entry exists (or ``force``); return what happened.
+
+    Raises InputError for unparsable inputs and CheckFailed when validation finds violations.
+    """
+    say = progress or (lambda message: None)
+    input_hash = project.input_hash()
+    entry = cache_entry(project, input_hash)
+    if not force and (entry / MANIFEST_FILE).is_file():
+        manifest = read_manifest(entry)
+        return BuildResult(entry, input_hash, True, manifest.get("timings", {}), manifest.get("counts", {}))
+
+    from . import reasoning, shape_validation
+
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    inputs = load_inputs(project)
+    timings["load"] = time.perf_counter() - started
+    say(f"load      {timings['load']:7.2f} s")
+
+    started = time.perf_counter()
+    shape_validation.validate_for_build(
+        project=project, ontology=inputs.ontology, asserted=inputs.asserted, links=inputs.links
+    )
+    timings["validate"] = time.perf_counter() - started
+    say(f"validate  {timings['validate']:7.2f} s")
+
+    started = time.perf_counter()
+    # The links stay out of reasoning: owl:sameAs to Wikidata would copy every statement onto the
+    # Wikidata IRIs and every saved query would return each entity twice.
+    inferred = reasoning.infer(inputs.ontology, inputs.asserted)
+    for layer in (inputs.ontology, inputs.asserted, inputs.links):
+        inferred -= layer
+    timings["reason"] = time.perf_counter() - started
+    say(f"reason    {timings['reason']:7.2f} s")
+
+    layers = {
+        ONTOLOGY_GRAPH: inputs.ontology,
+        ASSERTED_GRAPH: inputs.asserted,
+        LINKS_GRAPH: inputs.links,
+        INFERRED_GRAPH: inferred,
+    }
+    counts = _write_entry(project, entry, input_hash, layers, timings)
+    say(f"write     {timings['write']:7.2f} s")
+    _remove_other_entries(project, entry)
+    return BuildResult(entry, input_hash, False, timings, counts)
+
+
+def ensure_built(project: Project, progress: Progress | None = None) -> Path:
+    """The cache entry of the project's current inputs, building it first when it is missing."""
+    entry = fresh_entry(project)
+    if entry is not None:
+        return entry
+    return build(project, progress=progress).entry
+
+
+def open_built(project: Project, inference: bool = True, progress: Progress | None = None) -> ox.Store:
+    """The built dataset as a pyoxigraph Store (rebuilt first if any input changed).
+
+    Every triple sits in one of the named graphs ``exg:ontology``, ``exg:asserted``, ``exg:links``,
+    ``exg:inferred``; query with ``use_default_graph_as_union=True`` to see their union. With
+    ``inference=False`` the store leaves out ``exg:inferred``.
+    """
+    entry = ensure_built(project, progress=progress)
+    if inference:
+        return ox.Store.read_only(str(entry / STORE_DIR))
+    store = ox.Store()
+    inferred = ox.NamedNode(INFERRED_GRAPH)
+    store.extend(
+        quad
+        for quad in ox.parse(path=str(entry / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+        if quad.graph_name != inferred
+    )
+    return store
+
+
+def _write_entry(
+    project: Project,
+    entry: Path,
+    input_hash: str,
+    layers: dict[str, rdflib.Graph],
+    timings: dict[str, float],
+) -> dict[str, int]:
+    """Fill a staging folder, then rename it into place; set ``timings["write"]``; return the
+    number of triples written per graph."""
+    started = time.perf_counter()
+    root = entry.parent
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{input_hash[:12]}-", dir=root))
+    try:
+        quads, counts, skipped = _to_quads(layers)
+        ox.serialize(quads, output=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+        store = ox.Store(str(staging / STORE_DIR))
+        store.bulk_load(path=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store
+        timings["write"] = time.perf_counter() - started
+        manifest = {
+            "exodus_kg_version": __version__,
+            "input_hash": input_hash,
+            "project": str(project.root),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "graphs": {name: {"triples": counts[name]} for name in counts},
+            "counts": counts,
+            "skipped_generalised_triples": skipped,
+            "timings": timings,
+            "inputs": [path.relative_to(project.root).as_posix() for path in project.input_files()],
+        }
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if (entry / MANIFEST_FILE).is_file():
+            shutil.rmtree(entry)  # --force over an existing entry
+        try:
+            os.replace(staging, entry)
+        except OSError:
+            # Another process finished the same build first; its entry is as good as ours.
+            if not (entry / MANIFEST_FILE).is_file():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return counts
+
+
+def _remove_other_entries(project: Project, keep: Path) -> None:
+    """Drop stale entries of this project's own build folder (never in the shared user cache)."""
+    root = keep.parent
+    if project.shipped or root != project.root / "build" / "exodus-kg":
+        return
+    for other in root.iterdir():
+        if other != keep and other.is_dir() and not other.name.startswith("."):
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _to_quads(layers: dict[str, rdflib.Graph]) -> tuple[list[ox.Quad], dict[str, int], int]:
+    """rdflib triples -> pyoxigraph quads, the count per graph, and how many were left out.
+
+    One blank node map serves all layers, so that an inferred triple about an asserted blank node
+    (an evidence node, an amount) keeps pointing at it. Generalised triples that a reasoner may
+    produce (a literal as subject) are not RDF and are left out.
+    """
+    import rdflib
+
+    blank_nodes: dict[rdflib.BNode, ox.BlankNode] = {}
+
+    def term(node):
+        if isinstance(node, rdflib.URIRef):
+            return ox.NamedNode(str(node))
+        if isinstance(node, rdflib.BNode):
+            if node not in blank_nodes:
+                blank_nodes[node] = ox.BlankNode()
+            return blank_nodes[node]
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+
+    quads: list[ox.Quad] = []
+    counts: dict[str, int] = {}
+    skipped = 0
+    for graph_name, graph in layers.items():
+        graph_node = ox.NamedNode(graph_name)
+        before = len(quads)
+        for subject, predicate, obj in graph:
+            if isinstance(subject, rdflib.Literal) or not isinstance(predicate, rdflib.URIRef):
+                skipped += 1
+                continue
+            quads.append(ox.Quad(term(subject), term(predicate), term(obj), graph_node))
+        counts[graph_name] = len(quads) - before
+    return quads, counts, skipped

@@ -1,0 +1,636 @@
+"""The `exodus` command line: a thin click layer over the library modules.
+
+Adding a command: define it below with ``@cli.command()``, give it a docstring whose first line is
+the summary and an "Example:" block, import library modules inside the function (so that
+``exodus query`` does not pay for them), raise ``errors.ExodusError`` subclasses for the user's
+mistakes, and add it to README.md (a test checks both).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_CODES_HELP, ExodusError, QueryTimeout
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+_abandoned_query = False  # a timed-out query is still running in a daemon thread
+
+
+class ExodusGroup(click.Group):
+    """Turns library errors into one line on stderr and their exit code; lists commands in the
+    order they are defined."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+    def invoke(self, ctx):
+        global _abandoned_query
+        try:
+            return super().invoke(ctx)
+        except ExodusError as error:
+            if isinstance(error, QueryTimeout):
+                _abandoned_query = True
+            click.echo(f"exodus: error: {error.message}", err=True)
+            ctx.exit(error.exit_code)
+
+
+class State:
+    """What the group options decide for every command; the project is found on first use."""
+
+    def __init__(self, project_dir: str | None):
+        self.project_dir = project_dir
+        self._project = None
+
+    def project(self):
+        if self._project is None:
+            from .project import find_project
+
+            self._project = find_project(self.project_dir)
+        return self._project
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(
+    cls=ExodusGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=EXIT_CODES_HELP
+    + " The graph sources are found with --project, then EXODUS_PROJECT, then the current folder"
+    " or its parents, then the copy installed with the package.",
+)
+@click.option(
+    "--project",
+    "project_dir",
+    metavar="DIR",
+    envvar="EXODUS_PROJECT",
+    show_envvar=True,
+    help="A checkout holding ontology/, triples/ and queries/ to use instead of the installed copy.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="exodus")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: str | None) -> None:
+    """exodus: query the knowledge graph of the article on why OpenAI's leaders left.
+
+    \b
+    Examples:
+      exodus queries
+      exodus query alumni-companies
+      exodus query evidence-about -p entity exd:sam-altman -f csv
+      exodus sparql 'SELECT ?s WHERE { ?s a exo:Departure }'
+      exodus show "Sam Altman"
+    """
+    ctx.obj = State(project_dir)
+
+
+# Shared option bundles -------------------------------------------------------------------------
+
+
+def output_format_option(choices: tuple[str, ...], default: str, help_text: str):
+    return click.option(
+        "-f",
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
+def query_output_options(command):
+    """-f/--format, --no-inference and --timeout: the options of every command that runs SPARQL."""
+    from .result_formats import FORMATS
+
+    for decorator in reversed(
+        (
+            output_format_option(
+                FORMATS,
+                "table",
+                "Output format: table, csv, tsv or json (SPARQL 1.1 JSON results) for SELECT; "
+                "ttl or nt for CONSTRUCT/DESCRIBE (table means ttl there); ASK prints true or false.",
+            ),
+            inference_option,
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                help="Give up when the query runs longer than this (exit code 2).",
+            ),
+        )
+    ):
+        command = decorator(command)
+    return command
+
+
+inference_option = click.option(
+    "--no-inference",
+    is_flag=True,
+    help="Leave out the inferred graph (exg:inferred): asserted data, ontology and links only.",
+)
+
+params_option = click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind the query parameter NAME (the variable ?_NAME, or ?_NAME_iri for an IRI) to VALUE.",
+)
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _stderr_progress(message: str) -> None:
+    click.echo(f"exodus: {message}", err=True)
+
+
+def _open_store(state: State, no_inference: bool):
+    from .build import fresh_entry, open_built
+
+    project = state.project()
+    if fresh_entry(project) is None:
+        _stderr_progress("building the graph (its inputs changed since the last build)")
+    return open_built(project, inference=not no_inference, progress=_stderr_progress)
+
+
+def _table_width() -> int | None:
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _emit(data: bytes) -> None:
+    click.echo(data, nl=False)
+
+
+# Commands --------------------------------------------------------------------------------------
+
+
+@cli.command("queries")
+@output_format_option(("table", "json"), "table", "Output format.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print each query's description and file.")
+@pass_state
+def queries_command(state: State, output_format: str, verbose: bool) -> None:
+    """List the saved queries with their summaries and parameters.
+
+    \b
+    Example:
+      exodus queries
+      exodus queries -v -f json
+    """
+    from .saved_queries import discover
+
+    project = state.project()
+    found = discover(project)
+    if output_format == "json":
+        import json
+
+        listing = [
+            {
+                "name": query.name,
+                "summary": query.summary,
+                "description": query.description,
+                "tags": query.tags,
+                "file": str(query.path),
+                "params": [
+                    {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                    for p in query.params
+                ],
+            }
+            for query in found
+        ]
+        click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(f"No saved queries in {project.queries_dir}.")
+        return
+    width = max(len(query.name) for query in found)
+    for query in found:
+        click.echo(f"{query.name:<{width}}  {query.summary}")
+        if verbose and query.description:
+            click.echo(f"{'':<{width}}    {query.description}")
+        if verbose:
+            click.echo(f"{'':<{width}}    file: {query.path}")
+        for param in query.params:
+            default = "required" if param.required else f"default {param.default}"
+            click.echo(f"{'':<{width}}    -p {param.name} ({param.type}, {default}): {param.description}")
+    click.echo(f"\n{len(found)} saved queries. Run one with: exodus query NAME [-p NAME VALUE]...")
+
+
+@cli.command("query")
+@click.argument("name")
+@params_option
+@query_output_options
+@pass_state
+def query_command(
+    state: State,
+    name: str,
+    params: tuple[tuple[str, str], ...],
+    output_format: str,
+    no_inference: bool,
+    timeout: float | None,
+) -> None:
+    """Run the saved query NAME (see `exodus queries`) over the built graph.
+
+    \b
+    Example:
+      exodus query alumni-companies
+      exodus query evidence-about -p entity exd:sam-altman -f json
+    """
+    from .query_engine import PREFIXES, run_query
+    from .result_formats import render
+    from .saved_queries import get, to_oxigraph_substitutions
+
+    project = state.project()
+    saved = get(project, name)
+    given: dict[str, str] = {}
+    for param_name, value in params:
+        if param_name in given:
+            raise _usage(f"parameter {param_name} given twice")
+        given[param_name] = value
+    bound = saved.bind(given, PREFIXES)
+    store = _open_store(state, no_inference)
+    outcome = run_query(
+        store,
+        saved.text,
+        substitutions=to_oxigraph_substitutions(bound),
+        source=_shown_path(saved.path),
+        timeout=timeout,
+    )
+    _emit(render(outcome, output_format, prefixes=saved.prefixes(), max_width=_table_width()))
+
+
+@cli.command("sparql")
+@click.argument("query")
+@params_option
+@query_output_options
+@pass_state
+def sparql_command(
+    state: State,
+    query: str,
+    params: tuple[tuple[str, str], ...],
+    output_format: str,
+    no_inference: bool,
+    timeout: float | None,
+) -> None:
+    """Run an ad-hoc SPARQL QUERY: the text, @FILE.rq, or - to read standard input.
+
+    The project's prefixes (exo:, exv:, exd:, exg:, rdfs:, skos:, schema:, ...) may be used
+    without PREFIX lines. Parameters bind ?_NAME (a string) or ?_NAME_iri (an IRI).
+
+    \b
+    Example:
+      exodus sparql 'SELECT ?person WHERE { ?d a exo:Departure ; exo:person ?person }'
+      exodus sparql @my-query.rq -f csv
+      echo 'ASK { exd:openai ?p ?o }' | exodus sparql -
+    """
+    from .query_engine import PREFIXES, run_query
+    from .result_formats import render
+    from .saved_queries import Param, check_value, declared_prefixes, to_oxigraph_substitutions
+
+    text, source = _read_query_argument(query)
+    bound = []
+    for name, value in params:
+        name = name.lstrip("?$").removeprefix("_")
+        is_iri = name.endswith("_iri")
+        param = Param(name.removesuffix("_iri") if is_iri else name, "iri" if is_iri else "string", None, "")
+        bound.append(check_value(param, value, {**PREFIXES, **declared_prefixes(text)}))
+    store = _open_store(state, no_inference)
+    outcome = run_query(
+        store,
+        text,
+        substitutions=to_oxigraph_substitutions(bound),
+        source=source,
+        timeout=timeout,
+        prefixes=PREFIXES,
+    )
+    _emit(render(outcome, output_format, prefixes=declared_prefixes(text), max_width=_table_width()))
+
+
+@cli.command("show")
+@click.argument("entity")
+@output_format_option(("text", "json"), "text", "Output format.")
+@inference_option
+@pass_state
+def show_command(state: State, entity: str, output_format: str, no_inference: bool) -> None:
+    """Show one ENTITY: its types and labels, and every statement about it with certainty and evidence.
+
+    ENTITY is an IRI, a prefixed name (exd:sam-altman), a bare slug (sam-altman) or a label in
+    English or Chinese.
+
+    \b
+    Example:
+      exodus show exd:sam-altman
+      exodus show "John Schulman"
+      exodus show 馬斯克 -f json
+    """
+    from .entity_view import describe_entity, render_entity, resolve_entity
+
+    store = _open_store(state, no_inference)
+    view = describe_entity(store, resolve_entity(store, entity))
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_entity(view), nl=False)
+
+
+@cli.command("stats")
+@output_format_option(("table", "json"), "table", "Output format.")
+@inference_option
+@pass_state
+def stats_command(state: State, output_format: str, no_inference: bool) -> None:
+    """Count triples per graph (asserted, inferred, links, ontology), statements and entities by type.
+
+    \b
+    Example:
+      exodus stats
+      exodus stats -f json
+    """
+    from .stats import collect_stats, render_stats
+
+    stats = collect_stats(_open_store(state, no_inference))
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(stats.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_stats(stats, max_width=_table_width()), nl=False)
+
+
+@cli.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even when the cached build is fresh.")
+@pass_state
+def build_command(state: State, force: bool) -> None:
+    """Load, validate and reason over the sources, and cache the built graph.
+
+    Other commands build on demand; this one shows the stages, their timings and the triples
+    per graph. The cache is <project>/build/exodus-kg/<hash>/ (or the user cache folder when the
+    project cannot be written), keyed by a hash of every input.
+
+    \b
+    Example:
+      exodus build
+      exodus build --force
+    """
+    from .build import build
+    from .query_engine import compact_iri
+
+    project = state.project()
+    result = build(project, force=force, progress=lambda line: click.echo(f"  {line}"))
+    if result.reused:
+        click.echo(f"The cached build is fresh (use --force to rebuild): {result.entry}")
+    else:
+        click.echo(f"Built {result.entry}")
+    for graph, count in result.counts.items():
+        click.echo(f"  {compact_iri(graph):<14} {count:>8} triples")
+    click.echo(f"  {'total':<14} {sum(result.counts.values()):>8} triples")
+
+
+# Coverage and maintenance of the sources (lead) --------------------------------------------------
+
+
+@cli.command("coverage")
+@output_format_option(("table", "json"), "table", "Output format.")
+@click.option("--missing", is_flag=True, help="Show only the passages that fail the check.")
+@pass_state
+def coverage_command(state: State, output_format: str, missing: bool) -> None:
+    """List every passage of the article with the statements that cite it.
+
+    A passage is covered when a statement's evidence quotes it, or marked with exo:noCheckableClaim
+    and the reason. Exit code 1 when a passage is neither (MISSING) or both (contradictory).
+
+    \b
+    Example:
+      exodus coverage
+      exodus coverage --missing -f json
+    """
+    from .coverage import coverage_json, coverage_table, passage_coverage
+    from .errors import CheckFailed
+
+    rows = passage_coverage(_open_store(state, no_inference=True))
+    shown = [row for row in rows if not row.ok] if missing else rows
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(coverage_json(shown), ensure_ascii=False, indent=2))
+    else:
+        from .result_formats import render_table
+
+        columns, table = coverage_table(shown)
+        click.echo(render_table(columns, table, max_width=_table_width()), nl=False)
+    failing = [row for row in rows if not row.ok]
+    covered = sum(1 for row in rows if row.status == "covered")
+    click.echo(
+        f"{covered} passages cited, {sum(1 for r in rows if r.status == 'no-claim')} without a "
+        f"checkable claim, {len(failing)} failing, of {len(rows)}.",
+        err=True,
+    )
+    if failing:
+        raise CheckFailed(
+            f"{len(failing)} passages are neither cited nor marked: "
+            + ", ".join(f"p{row.index:03d}" for row in failing)
+        )
+
+
+@cli.command("fmt")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when a file is not canonical.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@pass_state
+def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
+    """Rewrite Turtle files canonically and fill the evidence offsets from the article.
+
+    Without FILES: ontology/exodus.ttl, ontology/shapes/*.ttl and triples/**/*.ttl. Evidence nodes with
+    exo:passage and exo:quote get exo:start and exo:end (a quote not found once in its passage is left
+    for `exodus validate` to report).
+
+    \b
+    Example:
+      exodus fmt
+      exodus fmt --check
+    """
+    from pathlib import Path
+
+    from .errors import CheckFailed
+    from .turtle_format import format_file
+
+    project = state.project()
+    article = project.triples_dir / "source" / "article.txt"
+    paths = [Path(f) for f in files] or sorted(
+        [
+            project.ontology_dir / "exodus.ttl",
+            *project.shapes_dir.glob("*.ttl"),
+            *project.triples_dir.rglob("*.ttl"),
+        ]
+    )
+    not_canonical = []
+    for path in paths:
+        try:
+            result = format_file(path, article, check_only=check)
+        except Exception as error:  # rdflib's parser errors carry the line
+            from .errors import InputError
+
+            raise InputError(f"{_shown_path(path)}: {error}") from None
+        if result.changed:
+            not_canonical.append(path)
+            verb = "not canonical" if check else f"rewritten ({result.offsets_filled} offsets filled)"
+            click.echo(f"{_shown_path(path)}: {verb}")
+    if check and not_canonical:
+        raise CheckFailed(f"{len(not_canonical)} files are not canonical: run `exodus fmt`")
+
+
+@cli.command("passages")
+@pass_state
+def passages_command(state: State) -> None:
+    """Regenerate triples/source/passages.ttl from triples/source/article.txt.
+
+    \b
+    Example:
+      exodus passages
+    """
+    from .article_source import passages_graph, read_article_text
+    from .turtle_format import canonical_turtle
+
+    source = state.project().triples_dir / "source"
+    target = source / "passages.ttl"
+    text = canonical_turtle(passages_graph(read_article_text(source / "article.txt")))
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    click.echo(f"wrote {_shown_path(target)}")
+
+
+@cli.command("gen-vocabulary")
+@pass_state
+def gen_vocabulary_command(state: State) -> None:
+    """Regenerate src/exodus_kg/vocabulary.py (closed rdflib namespaces) from the ontology.
+
+    \b
+    Example:
+      exodus gen-vocabulary
+    """
+    from pathlib import Path
+
+    from .namespace_codegen import write_vocabulary
+
+    target = Path(__file__).resolve().parent / "vocabulary.py"
+    changed = write_vocabulary(state.project().ontology_dir / "exodus.ttl", target)
+    click.echo(f"{'wrote' if changed else 'up to date:'} {_shown_path(target)}")
+
+
+@cli.command("docs")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    default="docs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for ontology.html and class-diagram.md.",
+)
+@pass_state
+def docs_command(state: State, output_dir: str) -> None:
+    """Generate the ontology's HTML documentation (pyLODE) and its Mermaid class diagram.
+
+    \b
+    Example:
+      exodus docs
+      exodus docs -o /tmp/exodus-docs
+    """
+    from pathlib import Path
+
+    from .ontology_docs import write_docs
+
+    for path in write_docs(state.project().ontology_dir / "exodus.ttl", Path(output_dir)):
+        click.echo(f"wrote {_shown_path(path)}")
+
+
+@cli.command("check-ontology")
+@pass_state
+def check_ontology_command(state: State) -> None:
+    """Check the ontology as OWL: OWL 2 DL profile (OWL API), HermiT and OWL 2 RL consistency.
+
+    HermiT and owlrl run over the ontology together with the asserted data. Needs Java and Debian's
+    libowlapi-java. Exit code 1 when a check fails.
+
+    \b
+    Example:
+      exodus check-ontology
+    """
+    from .build import load_inputs
+    from .errors import CheckFailed
+    from .ontology_checks import dl_profile, hermit_consistency, owlrl_consistency
+
+    project = state.project()
+    inputs = load_inputs(project)
+    combined = inputs.ontology + inputs.asserted
+    failed = False
+    for name, result in (
+        ("OWL 2 DL profile", dl_profile(project.ontology_dir / "exodus.ttl")),
+        ("HermiT consistency", hermit_consistency(combined)),
+        ("OWL 2 RL consistency (owlrl)", owlrl_consistency(combined)),
+    ):
+        click.echo(f"{name}: {'ok' if result.ok else 'FAILED'}")
+        for problem in result.problems:
+            click.echo(f"  {problem}")
+        failed = failed or not result.ok
+    if failed:
+        raise CheckFailed("the ontology failed a check")
+
+
+# Helpers used by the commands above --------------------------------------------------------------
+
+
+def _usage(message: str):
+    from .errors import UsageError
+
+    return UsageError(message)
+
+
+def _shown_path(path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_query_argument(query: str) -> tuple[str, str]:
+    from .errors import InputError
+
+    if query == "-":
+        return sys.stdin.read(), "<stdin>"
+    if query.startswith("@"):
+        path = query[1:]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read(), path
+        except OSError as error:
+            raise InputError(f"{path}: cannot read the query ({error.strerror or error})") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8") from None
+    return query, "query"
+
+
+def main() -> None:
+    """Entry point of the `exodus` console script."""
+    try:
+        cli.main(prog_name="exodus")
+    except SystemExit as exit_:
+        if _abandoned_query:
+            # The timed-out query still runs in native code; do not wait for it.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            code = exit_.code if isinstance(exit_.code, int) else 1
+            os._exit(code)
+        raise

@@ -1,0 +1,64 @@
+"""Errors a user can cause or meet, each with the exit code the CLI returns for it.
+
+Exit codes (documented in ``exodus --help`` and the README):
+
+- 0: ok
+- 1: a check failed (SHACL violations, a failed SPARQL check, a failed verification)
+- 2: usage or input error (bad option, unknown query, unparsable Turtle or SPARQL, timeout)
+- 3: a remote endpoint failed (push, link)
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REMOTE = 3
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 a check failed (violations, failed verification); "
+    "2 usage or input error; 3 a remote endpoint failed."
+)
+
+
+class ExodusError(Exception):
+    """An error with a one-line message meant for the user, and an exit code."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ExodusError):
+    """The command was called wrongly: unknown query, missing parameter, bad option value."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(ExodusError):
+    """An input file or query text could not be read or parsed."""
+
+    exit_code = EXIT_USAGE
+
+
+class QueryTimeout(UsageError):
+    """A query ran longer than the time the user allowed it."""
+
+
+class CheckFailed(ExodusError):
+    """A check ran and found problems (SHACL violations, SPARQL checks with rows)."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class RemoteError(ExodusError):
+    """A remote SPARQL endpoint or web service failed or refused."""
+
+    exit_code = EXIT_REMOTE

@@ -1,0 +1,94 @@
+"""Parse RDF files into rdflib graphs, with errors that name the file and the line.
+
+>>> from pathlib import Path
+>>> graph = load_graphs([Path("ontology/exodus.ttl")])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import rdflib
+
+from .errors import InputError
+from .project import RDF_EXTENSIONS
+
+
+def rdf_format_for(path: Path) -> str:
+    """rdflib's format name for a file, from its extension."""
+    try:
+        return RDF_EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        known = ", ".join(sorted(RDF_EXTENSIONS))
+        raise InputError(f"{path}: unknown RDF file extension {path.suffix!r} (known: {known})") from None
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(
+            f"{path}:{line}: not UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+def parse_file(path: Path, graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Parse one RDF file into ``graph`` (a new graph if none is given) and return it.
+
+    Raises InputError for a missing, empty, non-UTF-8 or unparsable file, naming file and line.
+    """
+    path = Path(path)
+    graph = rdflib.Graph() if graph is None else graph
+    rdf_format = rdf_format_for(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not data.strip():
+        raise InputError(f"{path}: the file is empty; add triples to it or delete it")
+    text = _decode(path, data)
+    try:
+        graph.parse(data=text, format=rdf_format, publicID=path.resolve().as_uri())
+    except Exception as error:  # rdflib's parsers raise many unrelated types
+        raise InputError(_describe_parse_error(path, text, error)) from None
+    return graph
+
+
+def load_graphs(paths: Iterable[Path], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Parse every file in ``paths`` into one graph."""
+    graph = rdflib.Graph() if graph is None else graph
+    for path in paths:
+        parse_file(path, graph)
+    return graph
+
+
+def _describe_parse_error(path: Path, text: str, error: Exception) -> str:
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    if isinstance(error, BadSyntax):
+        # BadSyntax keeps the parsed text, the offset of the failure and a 0-based line number.
+        offset = getattr(error, "_i", None)
+        buffer = getattr(error, "_str", b"")
+        line = getattr(error, "lines", 0) + 1
+        where = f"{path}:{line}"
+        if isinstance(offset, int) and isinstance(buffer, bytes):
+            line_start = buffer.rfind(b"\n", 0, offset) + 1
+            column = len(buffer[line_start:offset].decode("utf-8", "replace")) + 1
+            where += f":{column}"
+        reason = getattr(error, "_why", str(error))
+        source_line = _line_of(text, line)
+        shown = f" near: {source_line.strip()[:80]}" if source_line.strip() else ""
+        return f"{where}: Turtle syntax error: {reason}{shown}"
+    line_number = getattr(error, "getLineNumber", None)
+    if callable(line_number):
+        return f"{path}:{line_number()}: RDF/XML syntax error: {error.getMessage()}"
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"{path}: cannot parse as {rdf_format_for(path)}: {message}"
+
+
+def _line_of(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -1,0 +1,195 @@
+"""Where the graph's sources are: the project folders, their files, their hash and the build cache.
+
+A project is a folder holding ``ontology/``, ``triples/`` and ``queries/``. It is found, in this order:
+
+1. the ``--project DIR`` option (``find_project(explicit=DIR)``);
+2. the ``EXODUS_PROJECT`` environment variable;
+3. the current folder or one of its parents, if it holds ``ontology/`` and ``triples/``;
+4. the checkout this package was installed from in editable mode (``src/exodus_kg/../../``);
+5. the copy shipped inside the wheel at ``exodus_kg/_data/``.
+
+This module is on the path of every ``exodus query``: it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import UsageError
+
+ENV_PROJECT = "EXODUS_PROJECT"
+PACKAGE_DIR = Path(__file__).resolve().parent
+SHIPPED_DATA_DIR = PACKAGE_DIR / "_data"
+CACHE_SUBDIR = "exodus-kg"
+
+# Extensions rdflib can parse, mapped to its format names; graph_loading.py uses the same table.
+RDF_EXTENSIONS = {
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".nq": "nquads",
+    ".trig": "trig",
+    ".n3": "n3",
+    ".rdf": "xml",
+    ".owl": "xml",
+    ".xml": "xml",
+    ".jsonld": "json-ld",
+}
+
+
+def _is_project_dir(path: Path) -> bool:
+    return (path / "ontology").is_dir() and (path / "triples").is_dir()
+
+
+def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
+    """Files under ``folder`` in a stable order, leaving out hidden files, caches and editor backups."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob(pattern):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith(".") or part == "__pycache__" for part in relative):
+            continue
+        if path.name.endswith("~") or not path.is_file():
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A folder of graph sources. ``shipped`` is true for the read-only copy inside the wheel."""
+
+    root: Path
+    shipped: bool = False
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "ontology" / "shapes"
+
+    @property
+    def triples_dir(self) -> Path:
+        return self.root / "triples"
+
+    @property
+    def links_dir(self) -> Path:
+        return self.root / "triples" / "links"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.root / "queries" / "rules"
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.root / "queries" / "checks"
+
+    # The layers of the built dataset (architecture.md, "Named graphs").
+
+    def ontology_files(self) -> list[Path]:
+        """The ontology proper: RDF files directly in ontology/ (the shapes are not part of it)."""
+        return [p for p in _visible_files(self.ontology_dir, "*") if p.suffix in RDF_EXTENSIONS]
+
+    def shape_files(self) -> list[Path]:
+        return [p for p in _visible_files(self.shapes_dir) if p.suffix in RDF_EXTENSIONS]
+
+    def asserted_files(self) -> list[Path]:
+        """triples/**/*.ttl (and other RDF files) except triples/links/."""
+        return [
+            p
+            for p in _visible_files(self.triples_dir)
+            if p.suffix in RDF_EXTENSIONS and self.links_dir not in p.parents
+        ]
+
+    def link_files(self) -> list[Path]:
+        return [p for p in _visible_files(self.links_dir) if p.suffix in RDF_EXTENSIONS]
+
+    def rule_files(self) -> list[Path]:
+        return _visible_files(self.rules_dir, "*.rq")
+
+    def check_files(self) -> list[Path]:
+        return _visible_files(self.checks_dir, "*.rq")
+
+    def saved_query_files(self) -> list[Path]:
+        return _visible_files(self.queries_dir, "*.rq")
+
+    def input_files(self) -> list[Path]:
+        """Every file whose bytes decide the built dataset."""
+        files = set(_visible_files(self.ontology_dir)) | set(_visible_files(self.triples_dir))
+        files |= set(self.rule_files()) | set(self.check_files())
+        return sorted(files)
+
+    def input_hash(self) -> str:
+        """sha256 over every input file (relative path + bytes), the package version and the
+        build code, so that a change to any of them gives a new cache entry."""
+        digest = hashlib.sha256()
+        digest.update(f"exodus-kg {__version__}\n".encode())
+        for path in self.input_files():
+            data = path.read_bytes()
+            name = path.relative_to(self.root).as_posix()
+            digest.update(f"input {name} {len(data)}\n".encode())
+            digest.update(data)
+        # The code that builds the dataset is an input too: a fix to a rule engine must not be
+        # hidden by a cache built before it.
+        for path in sorted(PACKAGE_DIR.glob("*.py")):
+            data = path.read_bytes()
+            digest.update(f"code {path.name} {len(data)}\n".encode())
+            digest.update(data)
+        return digest.hexdigest()
+
+    def cache_root(self) -> Path:
+        """``<project>/build/exodus-kg/`` when that can be written, else the user cache folder."""
+        if not self.shipped:
+            build_dir = self.root / "build"
+            if _writable(build_dir):
+                return build_dir / CACHE_SUBDIR
+        return user_cache_dir()
+
+
+def _writable(folder: Path) -> bool:
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            return False
+        existing = existing.parent
+    return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+
+
+def user_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / CACHE_SUBDIR
+
+
+def find_project(explicit: str | os.PathLike[str] | None = None) -> Project:
+    """The project to work on; see the module docstring for the order in which it is looked for."""
+    for given, origin in ((explicit, "--project"), (os.environ.get(ENV_PROJECT) or None, ENV_PROJECT)):
+        if given:
+            root = Path(given).expanduser().resolve()
+            if not _is_project_dir(root):
+                raise UsageError(
+                    f"{origin} {given}: not an exodus-kg project (it needs ontology/ and triples/ folders)"
+                )
+            return Project(root)
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if _is_project_dir(candidate):
+            return Project(candidate)
+    source_checkout = PACKAGE_DIR.parent.parent
+    if PACKAGE_DIR.parent.name == "src" and _is_project_dir(source_checkout):
+        return Project(source_checkout)
+    if _is_project_dir(SHIPPED_DATA_DIR):
+        return Project(SHIPPED_DATA_DIR, shipped=True)
+    raise UsageError(
+        "no exodus-kg project found: run inside a checkout, pass --project DIR or set "
+        f"{ENV_PROJECT}, or reinstall the package (its wheel ships the graph in exodus_kg/_data/)"
+    )
