@@ -45,3 +45,21 @@ def test_ambiguous_quote_gets_no_offsets(tmp_path):
         encoding="utf-8",
     )
     assert format_file(ambiguous, ARTICLE).offsets_filled == 0
+
+
+def test_canonical_form_is_stable_with_many_blank_nodes(tmp_path):
+    # rdflib orders blank-node ids as text ("b10" < "b9"); without canonical renaming the order flips.
+    evidence = " , ".join(f'[ exo:passage exd:article-p{i:03d} ; exo:quote "q{i}" ]' for i in range(2, 14))
+    path = tmp_path / "many.ttl"
+    path.write_text(
+        "@prefix exo: <https://w3id.org/exodus-kg/ontology#> .\n"
+        "@prefix exd: <https://w3id.org/exodus-kg/id/> .\n"
+        f"exd:s exo:evidence {evidence} .\n",
+        encoding="utf-8",
+    )
+    format_file(path, ARTICLE)
+    first = path.read_text(encoding="utf-8")
+    for _ in range(3):
+        assert not format_file(path, ARTICLE, check_only=True).changed
+    format_file(path, ARTICLE)
+    assert path.read_text(encoding="utf-8") == first

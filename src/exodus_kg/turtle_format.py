@@ -42,7 +42,8 @@ class FormatResult:
 def canonical_turtle(graph: Graph) -> str:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
-    return graph.serialize(format="longturtle")
+    # canon=True renames blank nodes canonically; without it, evidence nodes can swap places between runs.
+    return graph.serialize(format="longturtle", canon=True)
 
 
 def fill_offsets(graph: Graph, article_text: str) -> int:
