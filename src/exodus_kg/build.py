@@ -123,7 +123,7 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     started = time.perf_counter()
     # The links stay out of reasoning: owl:sameAs to Wikidata would copy every statement onto the
     # Wikidata IRIs and every saved query would return each entity twice.
-    inferred = reasoning.infer(inputs.ontology, inputs.asserted)
+    inferred = reasoning.infer(inputs.ontology, inputs.asserted, rules=project.rule_files())
     for layer in (inputs.ontology, inputs.asserted, inputs.links):
         inferred -= layer
     timings["reason"] = time.perf_counter() - started

@@ -589,6 +589,49 @@ def check_ontology_command(state: State) -> None:
         raise CheckFailed("the ontology failed a check")
 
 
+# Reasoning: explain a derived statement (reasoning owner) -------------------------------------------
+
+
+@cli.command("explain")
+@click.argument("statement", nargs=-1, required=True)
+@output_format_option(("text", "json"), "text", "Output format.")
+@click.option(
+    "--depth",
+    type=click.IntRange(0, 10),
+    default=4,
+    show_default=True,
+    help="How many OWL RL steps to follow back from a triple to the statements.",
+)
+@pass_state
+def explain_command(state: State, statement: tuple[str, ...], output_format: str, depth: int) -> None:
+    """Explain a derived STATEMENT: the rule, its premises, their certainty and the article's words.
+
+    STATEMENT is a derived node (a conflict of interest), a statement node, or a triple written as
+    three words SUBJECT PREDICATE OBJECT (prefixed names, <IRIs> or bare exd: slugs; the predicate may
+    be `a`). For a triple, every rule of queries/rules/ that derives it is run again to find the
+    premises; OWL RL steps are followed back to the statements.
+
+    \b
+    Example:
+      exodus explain exd:conflict-sam-altman-openai-reddit
+      exodus explain exd:anthropic exo:foundedBy exd:dario-amodei
+      exodus explain exd:john-schulman exo:alumnusOf exd:openai -f json
+    """
+    from .explanation import explain, parse_target, render_text, to_json
+    from .reasoning import load_rules
+
+    project = state.project()
+    target = parse_target(statement)
+    store = _open_store(state, no_inference=False)
+    result = explain(store, target, load_rules(project.rule_files()), max_depth=depth)
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result), nl=False)
+
+
 # Helpers used by the commands above --------------------------------------------------------------
 
 
