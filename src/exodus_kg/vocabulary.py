@@ -96,6 +96,7 @@ class EXO(DefinedNamespace):
     certaintyRank: URIRef
     claimText: URIRef
     committer: URIRef
+    concernsStatement: URIRef
     count: URIRef
     countOf: URIRef
     currency: URIRef
@@ -144,6 +145,7 @@ class EXO(DefinedNamespace):
     newRole: URIRef
     newValue: URIRef
     noCheckableClaim: URIRef
+    occasion: URIRef
     officeIn: URIRef
     organization: URIRef
     organizationJoined: URIRef
