@@ -1,0 +1,413 @@
+"""exodus push against a real Oxigraph server on 127.0.0.1 (started per test, in a temporary folder).
+
+What comes back from the server is compared with what was sent by RDF Dataset Canonicalization, so a
+blank node split in two, a lost triple or a triple in the wrong graph fails the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from auth_proxy import BasicAuthProxy
+from exodus_kg import graph_store
+from exodus_kg.errors import EXIT_CHECK_FAILED, EXIT_REMOTE, CheckFailed, RemoteError, UsageError
+from oxigraph_server import OxigraphServer, free_port
+
+DATA = Path(__file__).parent / "data" / "export" / "dataset.trig"
+EXG = "https://w3id.org/exodus-kg/graph/"
+EXD = "https://w3id.org/exodus-kg/id/"
+EXO = "https://w3id.org/exodus-kg/ontology#"
+OTHER_GRAPH = "https://example.org/someone-elses-graph"
+
+
+def small_dataset() -> list[ox.Quad]:
+    return list(ox.parse(path=str(DATA), format=ox.RdfFormat.TRIG))
+
+
+def second_version() -> list[ox.Quad]:
+    """The small dataset without its ontology graph and with one label changed."""
+    old_label = ox.Literal("OpenAI", language="en")
+    quads = [
+        q
+        for q in small_dataset()
+        if q.graph_name.value != EXG + "ontology"
+        and not (q.graph_name.value == EXG + "asserted" and q.object == old_label)
+    ]
+    quads.append(
+        ox.Quad(
+            ox.NamedNode(EXD + "openai"),
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal("OpenAI (v2)", language="en"),
+            ox.NamedNode(EXG + "asserted"),
+        )
+    )
+    return quads
+
+
+def large_dataset(items: int = 3000) -> list[ox.Quad]:
+    """Many small statements, each with an evidence blank node, over two graphs."""
+    quads = []
+    for index in range(items):
+        subject = ox.NamedNode(f"{EXD}item-{index}")
+        evidence = ox.BlankNode()
+        graph = ox.NamedNode(EXG + ("asserted" if index % 3 else "links"))
+        quads.append(ox.Quad(subject, ox.NamedNode(EXO + "index"), ox.Literal(str(index)), graph))
+        quads.append(ox.Quad(subject, ox.NamedNode(EXO + "evidence"), evidence, graph))
+        quads.append(ox.Quad(evidence, ox.NamedNode(EXO + "start"), ox.Literal(str(index * 7)), graph))
+    return quads
+
+
+def canonical(quads) -> list[str]:
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(str(quad) for quad in dataset)
+
+
+def stored(server: OxigraphServer) -> list[ox.Quad]:
+    return [
+        q
+        for q in ox.parse(server.dump(), format=ox.RdfFormat.N_QUADS)
+        if isinstance(q.graph_name, ox.NamedNode)
+    ]
+
+
+def graph_names(server: OxigraphServer) -> set[str]:
+    return {q.graph_name.value for q in stored(server)}
+
+
+def in_graphs(quads: list[ox.Quad], *names: str) -> list[ox.Quad]:
+    return [q for q in quads if q.graph_name.value in names]
+
+
+@pytest.fixture
+def server(tmp_path):
+    with OxigraphServer(tmp_path / "store") as running:
+        yield running
+
+
+def endpoints(server: OxigraphServer) -> graph_store.Endpoints:
+    return graph_store.Endpoints.derive(server.base_url)
+
+
+# --- loading and reading back -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 5000])
+def test_update_push_keeps_the_dataset_and_its_blank_nodes(server, batch_size):
+    quads = small_dataset()
+    result = graph_store.push(quads, endpoints(server), batch_size=batch_size)
+    assert canonical(stored(server)) == canonical(quads)
+    assert {g.target for g in result.graphs} == {
+        EXG + n for n in ("ontology", "asserted", "links", "inferred")
+    }
+    assert all(g.found == g.expected == g.sent for g in result.graphs)
+    assert result.sent == len({(q.triple, q.graph_name) for q in quads})
+
+
+def test_gsp_push_into_one_graph(server):
+    quads = small_dataset()
+    result = graph_store.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=5)
+    union = {q.triple for q in quads}
+    assert canonical(stored(server)) == canonical(ox.Quad(*t, ox.NamedNode(OTHER_GRAPH)) for t in union)
+    assert result.batches > 3 and result.graphs[0].found == len(union)
+
+
+def test_gsp_keeps_blank_nodes_within_a_graph_across_batches(server):
+    quads = large_dataset(200)
+    graph_store.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=7)
+    expected = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(OTHER_GRAPH)) for q in quads]
+    assert canonical(stored(server)) == canonical(expected)
+
+
+def test_gsp_refuses_blank_nodes_shared_between_graphs(server):
+    with pytest.raises(UsageError, match="more than one named graph") as caught:
+        graph_store.push(small_dataset(), endpoints(server), protocol="gsp")
+    assert caught.value.exit_code == 2
+    assert stored(server) == []
+
+
+def test_the_built_graph_arrives_whole(server):
+    from exodus_kg import build
+    from exodus_kg.project import find_project
+
+    quads = list(build.open_built(find_project(Path(__file__).resolve().parent.parent)))
+    result = graph_store.push(quads, endpoints(server))
+    assert canonical(stored(server)) == canonical(quads)
+    assert result.sent == len(quads)
+
+
+# --- replace and append ---------------------------------------------------------------------------------
+
+
+def test_replace_swaps_the_pushed_graphs_and_leaves_the_rest(server):
+    server.update(f'INSERT DATA {{ GRAPH <{OTHER_GRAPH}> {{ <urn:x:a> <urn:x:b> "kept" }} }}')
+    graph_store.push(small_dataset(), endpoints(server))
+    graph_store.push(second_version(), endpoints(server), batch_size=3)
+    now = stored(server)
+    assert canonical(in_graphs(now, EXG + "asserted", EXG + "links", EXG + "inferred")) == canonical(
+        second_version()
+    )
+    # Graphs that were not pushed stay: the old ontology graph, and someone else's graph.
+    assert canonical(in_graphs(now, EXG + "ontology")) == canonical(
+        in_graphs(small_dataset(), EXG + "ontology")
+    )
+    assert len(in_graphs(now, OTHER_GRAPH)) == 1
+    assert not any(name.startswith(graph_store.TEMP_GRAPH_BASE) for name in graph_names(server))
+
+
+def test_append_adds_to_the_graph_and_counts_what_was_new(server):
+    quads = small_dataset()
+    graph_store.push(quads, endpoints(server), graph=OTHER_GRAPH)
+    first = len(stored(server))
+    result = graph_store.push(second_version(), endpoints(server), graph=OTHER_GRAPH, mode="append")
+    union_result = result.graphs[0]
+    assert union_result.before == first
+    assert union_result.found == union_result.expected == len(stored(server))
+    # Blank nodes are new in every request: their triples add again; other triples only once.
+    second_triples = {q.triple for q in second_version()}
+    with_blank = sum(1 for t in second_triples if graph_store._has_blank(t))
+    new_ground = {t for t in second_triples if not graph_store._has_blank(t)} - {q.triple for q in quads}
+    assert union_result.found == first + with_blank + len(new_ground)
+
+
+# --- the count check ------------------------------------------------------------------------------------
+
+
+def test_a_count_that_differs_fails_the_check_and_keeps_the_previous_graphs(server):
+    graph_store.push(small_dataset(), endpoints(server))
+    before = canonical(stored(server))
+
+    def another_writer(event):
+        if event.stage == "batch" and event.batch == 1:
+            temporary = [g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE)]
+            server.update(f'INSERT DATA {{ GRAPH <{temporary[0]}> {{ <urn:x:a> <urn:x:b> "intruder" }} }}')
+
+    with pytest.raises(CheckFailed, match="count check failed") as caught:
+        graph_store.push(second_version(), endpoints(server), batch_size=2, progress=another_writer)
+    assert caught.value.exit_code == EXIT_CHECK_FAILED
+    assert "left as they were" in caught.value.message
+    assert canonical(stored(server)) == before  # and the temporary graphs were dropped
+
+
+def test_append_count_check_fails_when_triples_go_missing(server):
+    graph_store.push(small_dataset(), endpoints(server), graph=OTHER_GRAPH)
+
+    def remover(event):
+        if event.stage == "batch" and event.batch == 1:
+            server.update(f"DELETE WHERE {{ GRAPH <{OTHER_GRAPH}> {{ <{EXD}john-schulman> ?p ?o }} }}")
+
+    with pytest.raises(CheckFailed, match=f"<{OTHER_GRAPH}> holds"):
+        graph_store.push(
+            second_version(), endpoints(server), graph=OTHER_GRAPH, mode="append", progress=remover
+        )
+
+
+# --- failures halfway -----------------------------------------------------------------------------------
+
+
+def test_a_server_killed_mid_push_loses_nothing(server):
+    graph_store.push(small_dataset(), endpoints(server))
+    before = canonical(stored(server))
+    seen = []
+
+    def kill_after_three_batches(event):
+        seen.append(event.stage)
+        if event.stage == "batch" and event.batch == 3:
+            server.kill()
+
+    with pytest.raises(RemoteError) as caught:
+        graph_store.push(
+            large_dataset(), endpoints(server), batch_size=100, progress=kill_after_three_batches
+        )
+    assert caught.value.exit_code == EXIT_REMOTE
+    message = caught.value.message
+    assert "connection refused" in message and "left as they were" in message
+    assert (
+        "DROP SILENT GRAPH <" + graph_store.TEMP_GRAPH_BASE in message
+    )  # the store was gone: say what to drop
+    assert "swap" not in seen
+
+    server.start()  # same folder, same port
+    now = stored(server)
+    assert canonical(in_graphs(now, *{q.graph_name.value for q in small_dataset()})) == before
+    leftovers = {g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE)}
+    assert leftovers and all(f"<{g}>" in message for g in leftovers)
+    drops = message.split("drop them with: ", 1)[1]
+    server.update(drops)
+    assert canonical(stored(server)) == before
+
+    # The next push goes through.
+    graph_store.push(large_dataset(50), endpoints(server), batch_size=100)
+
+
+def test_a_failed_swap_changes_no_graph(server):
+    graph_store.push(small_dataset(), endpoints(server))
+    before = canonical(stored(server))
+
+    def drop_one_temporary_graph(event):
+        if event.stage == "swap":
+            temporary = sorted(g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE))
+            server.update(f"DROP GRAPH <{temporary[-1]}>")
+
+    with pytest.raises(RemoteError, match="HTTP 500") as caught:
+        graph_store.push(second_version(), endpoints(server), progress=drop_one_temporary_graph)
+    assert "all the previous graphs or all the new ones" in caught.value.message
+    # Oxigraph applied none of the MOVEs (one transaction), and the temporary graphs are gone.
+    assert canonical(stored(server)) == before
+
+
+# --- errors from the store ------------------------------------------------------------------------------
+
+
+def test_connection_refused_is_a_remote_error():
+    closed = graph_store.Endpoints.derive(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(RemoteError, match="connection refused") as caught:
+        graph_store.push(small_dataset(), closed)
+    assert caught.value.exit_code == EXIT_REMOTE
+    assert "\n" not in caught.value.message
+
+
+def test_a_hung_server_times_out(server):
+    server.pause()
+    try:
+        with pytest.raises(RemoteError, match=r"no answer within 1 s \(--timeout\)"):
+            graph_store.push(small_dataset(), endpoints(server), timeout=1)
+    finally:
+        server.resume()
+
+
+def test_a_read_only_server_answers_403(tmp_path):
+    with OxigraphServer(tmp_path / "store"):
+        pass  # creates the store, which read-only mode only opens
+    with (
+        OxigraphServer(tmp_path / "store", read_only=True) as read_only,
+        pytest.raises(RemoteError, match="HTTP 403 Forbidden") as caught,
+    ):
+        graph_store.push(small_dataset(), endpoints(read_only))
+    assert "read-only" in caught.value.message
+    assert caught.value.exit_code == EXIT_REMOTE
+
+
+def test_a_missing_endpoint_answers_404(server):
+    wrong = graph_store.Endpoints.derive(server.base_url + "/sparql")
+    with pytest.raises(RemoteError, match="HTTP 404"):
+        graph_store.push(small_dataset(), wrong)
+
+
+# --- credentials ----------------------------------------------------------------------------------------
+
+
+def test_credentials_from_the_environment_reach_the_store(server):
+    with BasicAuthProxy(server.base_url, "editor", "s3cret-Pa55") as proxy:
+        credentials = graph_store.find_credentials(
+            proxy.base_url, {"EXODUS_ENDPOINT_USER": "editor", "EXODUS_ENDPOINT_PASSWORD": "s3cret-Pa55"}
+        )
+        graph_store.push(
+            small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+        )
+        graph_store.push(
+            small_dataset(),
+            graph_store.Endpoints.derive(proxy.base_url),
+            credentials=credentials,
+            protocol="gsp",
+            graph=OTHER_GRAPH,
+        )
+        assert proxy.seen_authorization and set(proxy.seen_authorization) == {proxy.expected}
+    assert canonical(in_graphs(stored(server), *{q.graph_name.value for q in small_dataset()})) == canonical(
+        small_dataset()
+    )
+
+
+def test_credentials_from_netrc(server, tmp_path):
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine 127.0.0.1 login editor password from-netrc-55\n")
+    netrc_file.chmod(0o600)
+    with BasicAuthProxy(server.base_url, "editor", "from-netrc-55") as proxy:
+        credentials = graph_store.find_credentials(proxy.base_url, {"NETRC": str(netrc_file)})
+        assert credentials is not None and credentials.source == str(netrc_file)
+        graph_store.push(
+            small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+        )
+    assert graph_store.find_credentials("http://elsewhere.example/", {"NETRC": str(netrc_file)}) is None
+
+
+@pytest.mark.parametrize("password", [None, "wrong-Pa55"])
+def test_a_refusal_never_shows_the_password(server, password):
+    with BasicAuthProxy(server.base_url, "editor", "right-Pa55") as proxy:
+        credentials = graph_store.Credentials("editor", password) if password else None
+        with pytest.raises(RemoteError) as caught:
+            graph_store.push(
+                small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+            )
+    message = caught.value.message
+    assert caught.value.exit_code == EXIT_REMOTE
+    if password is None:
+        assert "HTTP 401 Unauthorized" in message and "EXODUS_ENDPOINT_USER" in message
+    else:
+        assert "HTTP 403 Forbidden" in message
+        # The proxy echoed the Authorization header back; the message must not carry it.
+        assert password not in message and credentials.secrets()[1] not in message
+        assert "***" in message
+
+
+def test_half_set_environment_credentials_are_a_usage_error():
+    with pytest.raises(UsageError, match="EXODUS_ENDPOINT_PASSWORD is not set"):
+        graph_store.find_credentials("http://127.0.0.1/", {"EXODUS_ENDPOINT_USER": "editor"})
+
+
+def test_a_password_in_the_url_is_refused_without_showing_it():
+    with pytest.raises(UsageError) as caught:
+        graph_store.Endpoints.derive("http://editor:hunter22@127.0.0.1:7878")
+    assert "hunter22" not in caught.value.message and "***@127.0.0.1:7878" in caught.value.message
+
+
+# --- endpoints and batches ------------------------------------------------------------------------------
+
+
+def test_endpoints_derive_from_a_base_url_and_can_be_overridden():
+    derived = graph_store.Endpoints.derive("http://127.0.0.1:7878/")
+    assert derived == graph_store.Endpoints(
+        "http://127.0.0.1:7878/query", "http://127.0.0.1:7878/update", "http://127.0.0.1:7878/store"
+    )
+    fuseki = graph_store.Endpoints.derive(
+        "http://127.0.0.1:3030/exodus", store="http://127.0.0.1:3030/exodus/data"
+    )
+    assert fuseki.query.endswith("/exodus/query") and fuseki.store.endswith("/exodus/data")
+    with pytest.raises(UsageError, match="no query endpoint"):
+        graph_store.Endpoints.derive(update="http://127.0.0.1:7878/update")
+    with pytest.raises(UsageError, match="http"):
+        graph_store.Endpoints.derive("ftp://127.0.0.1/")
+
+
+def test_gsp_needs_a_store_endpoint_and_replace_an_update_endpoint():
+    only_query = graph_store.Endpoints(query="http://127.0.0.1:1/query")
+    with pytest.raises(UsageError, match="Graph Store endpoint"):
+        graph_store.push(small_dataset(), only_query, protocol="gsp")
+    with pytest.raises(UsageError, match="update endpoint"):
+        graph_store.push(
+            small_dataset(),
+            graph_store.Endpoints(query="http://127.0.0.1:1/query", store="http://127.0.0.1:1/store"),
+            protocol="gsp",
+            graph=OTHER_GRAPH,
+        )
+
+
+def test_batches_never_split_a_blank_node_component():
+    quads = large_dataset(100) + small_dataset()
+    batches = graph_store.make_batches(quads, 5)
+    assert sorted(map(str, (q for b in batches for q in b))) == sorted(map(str, quads))
+    home: dict[ox.BlankNode, int] = {}
+    for number, batch in enumerate(batches):
+        for quad in batch:
+            for term in (quad.subject, quad.object):
+                if isinstance(term, ox.BlankNode):
+                    assert home.setdefault(term, number) == number
+    largest_unit = max(len(unit) for unit in graph_store.blank_node_units(quads))
+    assert largest_unit > 5  # the fixture has one, so the rule below is exercised
+    assert max(len(b) for b in batches) == largest_unit  # only a unit larger than a batch goes over
+    assert len(graph_store.make_batches(quads, 10_000)) == 1
+    with pytest.raises(UsageError):
+        graph_store.make_batches(quads, 0)
