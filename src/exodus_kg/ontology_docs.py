@@ -15,11 +15,16 @@ EXO = "https://w3id.org/exodus-kg/ontology#"
 
 
 def ontology_html(ontology_file: Path) -> str:
-    # pyLODE logs its progress at INFO on the root logger; a CLI user should not see it.
-    logging.getLogger().setLevel(logging.WARNING)
     from pylode import OntPub
 
-    return OntPub(ontology=str(ontology_file)).make_html()
+    # pyLODE configures the root logger at import and logs its progress there; a CLI user should not see it.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        return OntPub(ontology=str(ontology_file)).make_html()
+    finally:
+        root.setLevel(level)
 
 
 def _local(term: URIRef) -> str:
