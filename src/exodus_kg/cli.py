@@ -632,6 +632,220 @@ def explain_command(state: State, statement: tuple[str, ...], output_format: str
         click.echo(render_text(result), nl=False)
 
 
+# Export, push and serve (issue 7; library: export.py, graph_store.py, server.py) ---------------
+
+EXPORT_FORMAT_NAMES = ("ttl", "nt", "nq", "trig", "jsonld", "xml")  # export.FORMATS, kept cheap to import
+
+
+@cli.command("export")
+@click.option(
+    "-f",
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMAT_NAMES),
+    help="ttl (Turtle), nt (N-Triples) and xml (RDF/XML) merge the named graphs into one graph; nq "
+    "(N-Quads), trig (TriG) and jsonld (JSON-LD) keep them. Default: from the -o extension, else ttl.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE (atomically: a temporary file in the same folder, renamed when complete) "
+    "instead of standard output.",
+)
+@click.option(
+    "--asserted-only",
+    is_flag=True,
+    help="Leave out the inferred graph (exg:inferred): ontology, asserted data and links only.",
+)
+@pass_state
+def export_command(state: State, export_format: str | None, output: str | None, asserted_only: bool) -> None:
+    """Write the built graph as Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML.
+
+    Quad formats keep the four named graphs (exg:ontology, exg:asserted, exg:links, exg:inferred);
+    triple formats merge them. JSON-LD is compacted with the context shipped in
+    ontology/context.jsonld.
+
+    \b
+    Example:
+      exodus export -f trig -o exodus.trig
+      exodus export -o exodus.jsonld
+      exodus export -f nt --asserted-only > asserted.nt
+    """
+    from . import export
+
+    chosen = export.format_named(export_format) if export_format else None
+    if chosen is None and output:
+        chosen = export.format_for_path(output)
+    chosen = chosen or export.FORMATS["ttl"]
+    project = state.project()
+    context = export.load_context(project.root)
+    store = _open_store(state, no_inference=asserted_only)
+    result, data = export.export(store, chosen, output, asserted_only=asserted_only, context=context)
+    if data is not None:
+        _emit(data)
+        return
+    graphs = f"{len(result.graphs)} named graphs" if chosen.keeps_graphs else "the named graphs merged"
+    _stderr_progress(
+        f"wrote {result.quads if chosen.keeps_graphs else result.triples} triples ({graphs}) as "
+        f"{chosen.title} to {_shown_path(output)} ({result.bytes} bytes)"
+    )
+
+
+@cli.command("push")
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Base URL of an Oxigraph-style server: queries go to URL/query, updates to URL/update, Graph "
+    "Store requests to URL/store. The three options below override each.",
+)
+@click.option("--query-endpoint", metavar="URL", help="SPARQL query endpoint (used to count triples).")
+@click.option("--update-endpoint", metavar="URL", help="SPARQL 1.1 Update endpoint.")
+@click.option("--store-endpoint", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint.")
+@click.option(
+    "--graph",
+    metavar="IRI",
+    help="Push everything into this one named graph instead of the dataset's own named graphs.",
+)
+@click.option(
+    "--replace/--append",
+    default=True,
+    show_default=True,
+    help="Replace each target graph atomically (load a temporary graph, check it, MOVE it into place), "
+    "or add to it batch by batch.",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(("update", "gsp")),
+    default="update",
+    show_default=True,
+    help="update: SPARQL 1.1 Update INSERT DATA; gsp: Graph Store Protocol PUT/POST (one graph per "
+    "request; refused when blank nodes are shared between graphs).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Triples per request (a blank node and all its triples always share a request).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a request the store has not answered in this time (exit code 3).",
+)
+@click.option(
+    "--auth",
+    type=click.Choice(("basic", "digest")),
+    default="basic",
+    show_default=True,
+    help="HTTP authentication scheme for the credentials (Virtuoso's /sparql-auth wants digest).",
+)
+@click.option("--asserted-only", is_flag=True, help="Leave out the inferred graph (exg:inferred).")
+@click.option("-v", "--verbose", is_flag=True, help="Report each batch on stderr as it goes.")
+@pass_state
+def push_command(
+    state: State,
+    endpoint: str | None,
+    query_endpoint: str | None,
+    update_endpoint: str | None,
+    store_endpoint: str | None,
+    graph: str | None,
+    replace: bool,
+    protocol: str,
+    batch_size: int,
+    timeout: float,
+    auth: str,
+    asserted_only: bool,
+    verbose: bool,
+) -> None:
+    """Load the built graph into a SPARQL 1.1 store and check the triple counts there.
+
+    Works with Oxigraph, Apache Jena Fuseki, GraphDB, Virtuoso and Amazon Neptune (see the README for
+    each one's endpoints). Credentials come from EXODUS_ENDPOINT_USER and EXODUS_ENDPOINT_PASSWORD, or
+    from ~/.netrc (or $NETRC), and are never printed. Exit code 1 when the counts in the store differ
+    from what was sent, 3 when the store fails or cannot be reached.
+
+    \b
+    Example:
+      exodus push --endpoint http://127.0.0.1:7878
+      exodus push --endpoint http://localhost:3030/exodus --store-endpoint http://localhost:3030/exodus/data
+      exodus push --endpoint http://127.0.0.1:7878 --graph https://example.org/exodus --append
+    """
+    from . import export, graph_store
+
+    endpoints = graph_store.Endpoints.derive(
+        endpoint, query=query_endpoint, update=update_endpoint, store=store_endpoint
+    )
+    credentials = graph_store.find_credentials(
+        endpoints.update or endpoints.store or endpoints.query, scheme=auth
+    )
+    store = _open_store(state, no_inference=asserted_only)
+    quads = export.dataset_quads(store, asserted_only=asserted_only)
+    if verbose and credentials:
+        _stderr_progress(f"authenticating as {credentials.user} (from {credentials.source})")
+    result = graph_store.push(
+        quads,
+        endpoints,
+        graph=graph,
+        mode="replace" if replace else "append",
+        protocol=protocol,
+        batch_size=batch_size,
+        timeout=timeout,
+        credentials=credentials,
+        progress=(lambda event: _stderr_progress(event.message)) if verbose else None,
+    )
+    click.echo(graph_store.result_summary(result))
+
+
+@cli.command("serve")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="TCP port; 0 picks a free one.",
+)
+@click.option(
+    "--bind",
+    "host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Only loopback addresses unless --allow-remote.",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a non-loopback --bind. The server has no authentication: anyone who reaches the "
+    "address can read the graph.",
+)
+@pass_state
+def serve_command(state: State, port: int, host: str, allow_remote: bool) -> None:
+    """Run a read-only SPARQL endpoint with a query UI over the built graph (Oxigraph's server).
+
+    Prints the URLs of the query page, /query and /store; the default graph of a query is the union
+    of the named graphs. Ctrl-C stops it.
+
+    \b
+    Example:
+      exodus serve
+      exodus serve --port 8000
+    """
+    from . import server
+    from .build import ensure_built
+
+    server.check_bind(host, allow_remote)
+    entry = ensure_built(state.project(), progress=_stderr_progress)
+    code = server.serve(
+        entry, host, port, allow_remote=allow_remote, say=click.echo, progress=_stderr_progress
+    )
+    if code:
+        sys.exit(code)
+
+
 # Helpers used by the commands above --------------------------------------------------------------
 
 
