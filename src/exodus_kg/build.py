@@ -15,23 +15,22 @@ and opening the store, without importing rdflib, owlrl or pySHACL.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from . import __version__
 from .project import Project
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the query path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import rdflib
+
+    Progress = Callable[[str], None]
 
 GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
@@ -44,27 +43,35 @@ DATASET_FILE = "dataset.nq"
 STORE_DIR = "store"
 MANIFEST_FILE = "manifest.json"
 
-Progress = Callable[[str], None]
 
-
-@dataclass
 class BuildResult:
     """What a build did: where the cache entry is, whether it was reused, time per stage, size per graph."""
 
-    entry: Path
-    input_hash: str
-    reused: bool
-    timings: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    def __init__(
+        self,
+        entry: Path,
+        input_hash: str,
+        reused: bool,
+        timings: dict[str, float] | None = None,
+        counts: dict[str, int] | None = None,
+    ):
+        self.entry = entry
+        self.input_hash = input_hash
+        self.reused = reused
+        self.timings = timings or {}
+        self.counts = counts or {}
+
+    def __repr__(self) -> str:
+        return f"BuildResult(entry={self.entry!r}, reused={self.reused!r}, counts={self.counts!r})"
 
 
-@dataclass
 class InputGraphs:
     """The three layers read from the project's files (rdflib graphs)."""
 
-    ontology: rdflib.Graph
-    asserted: rdflib.Graph
-    links: rdflib.Graph
+    def __init__(self, ontology: rdflib.Graph, asserted: rdflib.Graph, links: rdflib.Graph):
+        self.ontology = ontology
+        self.asserted = asserted
+        self.links = links
 
 
 def cache_entry(project: Project, input_hash: str | None = None) -> Path:
@@ -78,6 +85,8 @@ def fresh_entry(project: Project) -> Path | None:
 
 
 def read_manifest(entry: Path) -> dict:
+    import json
+
     return json.loads((entry / MANIFEST_FILE).read_text(encoding="utf-8"))
 
 
@@ -178,6 +187,10 @@ def _write_entry(
 ) -> dict[str, int]:
     """Fill a staging folder, then rename it into place; set ``timings["write"]``; return the
     number of triples written per graph."""
+    import json
+    import shutil
+    import tempfile
+
     started = time.perf_counter()
     root = entry.parent
     root.mkdir(parents=True, exist_ok=True)
@@ -218,6 +231,8 @@ def _write_entry(
 
 def _remove_other_entries(project: Project, keep: Path) -> None:
     """Drop stale entries of this project's own build folder (never in the shared user cache)."""
+    import shutil
+
     root = keep.parent
     if project.shipped or root != project.root / "build" / "exodus-kg":
         return

@@ -68,9 +68,8 @@ pass_state = click.make_pass_decorator(State)
     "--project",
     "project_dir",
     metavar="DIR",
-    envvar="EXODUS_PROJECT",
-    show_envvar=True,
-    help="A checkout holding ontology/, triples/ and queries/ to use instead of the installed copy.",
+    help="A checkout holding ontology/, triples/ and queries/ to use instead of the installed copy "
+    "(default: $EXODUS_PROJECT, else the current folder or its parents, else the installed copy).",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="exodus")
 @click.pass_context
@@ -153,20 +152,15 @@ def _stderr_progress(message: str) -> None:
 
 
 def _open_store(state: State, no_inference: bool):
-    from .build import fresh_entry, open_built
+    from .entry_point import open_store
 
-    project = state.project()
-    if fresh_entry(project) is None:
-        _stderr_progress("building the graph (its inputs changed since the last build)")
-    return open_built(project, inference=not no_inference, progress=_stderr_progress)
+    return open_store(state.project(), no_inference)
 
 
 def _table_width() -> int | None:
-    if not sys.stdout.isatty():
-        return None
-    import shutil
+    from .entry_point import table_width
 
-    return shutil.get_terminal_size((100, 24)).columns
+    return table_width()
 
 
 def _emit(data: bytes) -> None:
@@ -247,27 +241,13 @@ def query_command(
       exodus query alumni-companies
       exodus query evidence-about -p entity exd:sam-altman -f json
     """
-    from .query_engine import PREFIXES, run_query
-    from .result_formats import render
-    from .saved_queries import get, to_oxigraph_substitutions
+    # The same function serves the click-free path of entry_point.main.
+    from .entry_point import run_saved_query
 
-    project = state.project()
-    saved = get(project, name)
-    given: dict[str, str] = {}
-    for param_name, value in params:
-        if param_name in given:
-            raise _usage(f"parameter {param_name} given twice")
-        given[param_name] = value
-    bound = saved.bind(given, PREFIXES)
-    store = _open_store(state, no_inference)
-    outcome = run_query(
-        store,
-        saved.text,
-        substitutions=to_oxigraph_substitutions(bound),
-        source=_shown_path(saved.path),
-        timeout=timeout,
+    max_width = _table_width() if output_format == "table" else None
+    _emit(
+        run_saved_query(state.project(), name, list(params), output_format, no_inference, timeout, max_width)
     )
-    _emit(render(outcome, output_format, prefixes=saved.prefixes(), max_width=_table_width()))
 
 
 @cli.command("sparql")
@@ -632,6 +612,42 @@ def explain_command(state: State, statement: tuple[str, ...], output_format: str
         click.echo(render_text(result), nl=False)
 
 
+# Validation: SHACL shapes and SPARQL checks (validation owner) --------------------------------------
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@output_format_option(
+    ("text", "ttl", "jsonld", "json"),
+    "text",
+    "text: readable, grouped by severity and shape; ttl or jsonld: the SHACL validation report; "
+    "json: the results as a list.",
+)
+@pass_state
+def validate_command(state: State, files: tuple[str, ...], output_format: str) -> None:
+    """Check the graph (and FILES, your own RDF added to it) against the shapes and SPARQL checks.
+
+    Runs the SHACL shapes of ontology/shapes/ and the checks queries/checks/*-violation.rq over the
+    asserted data and the Wikidata links, with the ontology mixed in (no inference). FILES may be
+    Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML. Exit code 0 when nothing is a violation
+    (warnings are printed), 1 when something is, 2 when a file cannot be read or parsed.
+
+    \b
+    Example:
+      exodus validate
+      exodus validate my-statements.ttl
+      exodus validate my-statements.ttl -f json
+    """
+    from pathlib import Path
+
+    from .shape_validation import ShapeViolations, validate
+
+    outcome = validate(state.project(), [Path(name) for name in files])
+    click.echo(outcome.serialize(output_format), nl=False)
+    if not outcome.conforms:
+        raise ShapeViolations(outcome)
+
+
 # Export, push and serve (issue 7; library: export.py, graph_store.py, server.py) ---------------
 
 EXPORT_FORMAT_NAMES = ("ttl", "nt", "nq", "trig", "jsonld", "xml")  # export.FORMATS, kept cheap to import
@@ -879,15 +895,14 @@ def _read_query_argument(query: str) -> tuple[str, str]:
     return query, "query"
 
 
-def main() -> None:
-    """Entry point of the `exodus` console script."""
+def main(argv: list[str] | None = None) -> None:
+    """Run the click CLI (entry_point.main calls this for everything but a plain `exodus query`)."""
     try:
-        cli.main(prog_name="exodus")
+        cli.main(args=argv, prog_name="exodus")
     except SystemExit as exit_:
         if _abandoned_query:
             # The timed-out query still runs in native code; do not wait for it.
             sys.stdout.flush()
             sys.stderr.flush()
-            code = exit_.code if isinstance(exit_.code, int) else 1
-            os._exit(code)
+            os._exit(exit_.code if isinstance(exit_.code, int) else 1)
         raise

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -51,7 +50,6 @@ _POSITION = re.compile(r"error at (\d+):(\d+): ?(.*)", re.S)
 _CHAR_CLASS = re.compile(r"\[[^\]]*\]")
 
 
-@dataclass
 class QueryOutcome:
     """The materialised result of one query.
 
@@ -59,11 +57,24 @@ class QueryOutcome:
     SPARQL 1.1 JSON bytes written by pyoxigraph, from which every output format is derived.
     """
 
-    form: str
-    solutions_json: bytes | None = None
-    triples: list[ox.Triple] | None = None
-    boolean: bool | None = None
-    variables: list[str] | None = None
+    __slots__ = ("boolean", "form", "solutions_json", "triples", "variables")
+
+    def __init__(
+        self,
+        form: str,
+        solutions_json: bytes | None = None,
+        triples: list[ox.Triple] | None = None,
+        boolean: bool | None = None,
+        variables: list[str] | None = None,
+    ):
+        self.form = form
+        self.solutions_json = solutions_json
+        self.triples = triples
+        self.boolean = boolean
+        self.variables = variables
+
+    def __repr__(self) -> str:
+        return f"QueryOutcome(form={self.form!r}, variables={self.variables!r}, boolean={self.boolean!r})"
 
     def solutions(self) -> ox.QuerySolutions:
         """A fresh iterator over the SELECT solutions."""
@@ -222,30 +233,40 @@ def _user_error(error: BaseException, text: str, source: str) -> BaseException:
 
 
 def describe_syntax_error(message: str, text: str, source: str) -> str:
-    """pyoxigraph's "error at L:C: expected one of ..." -> "source:L:C: ... near: <line>"."""
+    """pyoxigraph's "error at L:C: expected one of ..." -> "source:L:C: reason; near: the line"
+    with a ">>" marking the column."""
     match = _POSITION.match(message)
     if not match:
         return f"{source}: SPARQL syntax error: {message.splitlines()[0] if message else '?'}"
     line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
     lines = text.splitlines()
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    near = source_line.strip()
-    return f"{source}:{line}:{column}: SPARQL syntax error: {_simplify(detail)}" + (
-        f"; near: {near[:100]}" if near else ""
-    )
+    near = ""
+    if source_line.strip():
+        cut = max(0, min(column - 1, len(source_line)))
+        near = f"; near: {source_line[:cut].lstrip()}>>{source_line[cut:].rstrip()}"
+    reason = _simplify(detail)
+    if reason.startswith("Prefix not found"):
+        prefix = re.findall(r"([A-Za-z][\w.-]*)?:[\w.-]*$", source_line[: max(0, column - 1)])
+        if prefix:
+            reason = f"unknown prefix {prefix[-1]}: (declare it with PREFIX {prefix[-1]}: <...>)"
+    return f"{source}:{line}:{column}: SPARQL syntax error: {reason}{near}"
+
+
+_TOKEN = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^,]+)')
 
 
 def _simplify(detail: str) -> str:
     """Keep the readable parts of a parser message (quoted tokens, sentences), drop character classes."""
-    detail = detail.replace("\n", " ")
-    if detail.startswith("expected one of"):
-        items = [item.strip() for item in _CHAR_CLASS.sub("", detail[len("expected one of") :]).split(",")]
-        items = [item for item in items if item and item != "[_]"]
-        sentences = [item for item in items if " " in item and not item.startswith('"')]
-        if sentences:
-            return "; ".join(sentences)
-        return "expected one of " + ", ".join(items[:12]) if items else "unexpected input"
-    return detail.strip()
+    detail = " ".join(detail.split())
+    if not detail.startswith("expected one of"):
+        return detail
+    items = [item.strip() for item in _TOKEN.findall(_CHAR_CLASS.sub("", detail[len("expected one of") :]))]
+    items = [item for item in items if item and item != "[_]"]
+    sentences = [item for item in items if " " in item and not item.startswith('"')]
+    if sentences:
+        return "; ".join(sentences)
+    return "expected one of " + ", ".join(items[:12]) if items else "unexpected input"
 
 
 def compact_iri(iri: str, prefixes: dict[str, str] | None = None) -> str:

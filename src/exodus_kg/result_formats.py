@@ -7,8 +7,6 @@ ASK: true / false (json gives the SPARQL 1.1 JSON boolean result).
 
 from __future__ import annotations
 
-import unicodedata
-
 import pyoxigraph as ox
 
 from .errors import UsageError
@@ -74,6 +72,8 @@ def format_term(term, prefixes: dict[str, str] | None = None) -> str:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: East Asian wide characters take two."""
+    import unicodedata
+
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 

@@ -23,11 +23,7 @@ with the query's own PREFIX lines or the project's prefixes), or a bare slug (``
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import InputError, UsageError
@@ -52,14 +48,36 @@ _LEXICAL = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
+class _Record:
+    """Fields, equality and repr for the small value classes below (dataclasses would cost every
+    `exodus query` the import of inspect)."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "text")
+        return f"{type(self).__name__}({fields})"
+
+
+class Param(_Record):
     """One declared parameter. ``variable`` is the SPARQL variable name without ``?``."""
 
-    name: str
-    type: str
-    default: str | None
-    description: str
+    __slots__ = ("default", "description", "name", "type")
+
+    def __init__(self, name: str, type: str, default: str | None, description: str):
+        self.name = name
+        self.type = type
+        self.default = default
+        self.description = description
 
     @property
     def variable(self) -> str:
@@ -70,25 +88,42 @@ class Param:
         return self.default is None
 
 
-@dataclass(frozen=True)
-class BoundValue:
+class BoundValue(_Record):
     """A checked parameter value: ``kind`` is "iri" or "literal"; ``datatype`` only for literals."""
 
-    param: Param
-    kind: str
-    value: str
-    datatype: str | None = None
+    __slots__ = ("datatype", "kind", "param", "value")
+
+    def __init__(self, param: Param, kind: str, value: str, datatype: str | None = None):
+        self.param = param
+        self.kind = kind
+        self.value = value
+        self.datatype = datatype
 
 
-@dataclass
-class SavedQuery:
-    name: str
-    path: Path
-    text: str
-    summary: str = ""
-    description: str = ""
-    tags: list[str] = field(default_factory=list)
-    params: list[Param] = field(default_factory=list)
+class SavedQuery(_Record):
+    """One saved query: its name (the file name without .rq), file, text and header."""
+
+    __slots__ = ("description", "name", "params", "path", "summary", "tags", "text")
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        text: str,
+        summary: str = "",
+        description: str = "",
+        tags: list[str] | None = None,
+        params: list[Param] | None = None,
+    ):
+        self.name = name
+        self.path = path
+        self.text = text
+        self.summary = summary
+        self.description = description
+        self.tags = tags or []
+        self.params = params or []
+
+    __hash__ = None  # mutable
 
     @property
     def form(self) -> str:
@@ -154,6 +189,8 @@ def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: st
             raise UsageError(problem + f"{article} {param.type} (example: {_EXAMPLES[param.type]})")
         return BoundValue(param, "literal", value, XSD + param.type)
     if param.type == "decimal":
+        from decimal import Decimal, InvalidOperation
+
         try:
             Decimal(value)
         except InvalidOperation:
@@ -162,6 +199,8 @@ def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: st
             raise UsageError(problem + "a decimal (example: 7.5)")
         return BoundValue(param, "literal", value, XSD + "decimal")
     if param.type == "date":
+        from datetime import date
+
         try:
             date.fromisoformat(value)
         except ValueError:
@@ -293,6 +332,8 @@ def discover(project: Project) -> list[SavedQuery]:
 
 def get(project: Project, name: str) -> SavedQuery:
     """The saved query called ``name``; an unknown name gets "did you mean" suggestions."""
+    import difflib
+
     name = name.removesuffix(".rq")
     paths = {path.stem: path for path in project.saved_query_files()}
     if name in paths:

@@ -1,0 +1,200 @@
+"""The `exodus` console script.
+
+``exodus query NAME [-p NAME VALUE]... [-f FORMAT] [--no-inference] [--timeout SECONDS]`` is the
+project's main job, run by scripts again and again, so it is parsed here without importing click
+(which costs each call more than the query itself). Anything else, and any query command this small
+parser does not fully understand (``--help``, a bad format, a missing value...), goes to the click
+CLI in cli.py, which defines the same options and gives the usage messages. A test runs both paths
+over the same arguments and compares their output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .errors import ExodusError, QueryTimeout, UsageError
+
+FORMATS = ("table", "csv", "tsv", "json", "ttl", "nt")
+
+
+class PlainQuery:
+    """The arguments of a plain ``exodus query`` call."""
+
+    __slots__ = ("name", "no_inference", "output_format", "params", "project_dir", "timeout")
+
+    def __init__(self, project_dir, name, params, output_format, no_inference, timeout):
+        self.project_dir = project_dir
+        self.name = name
+        self.params = params
+        self.output_format = output_format
+        self.no_inference = no_inference
+        self.timeout = timeout
+
+
+def parse_plain_query(argv: list[str]) -> PlainQuery | None:
+    """The arguments of ``[--project DIR] query NAME [options]``, or None for anything else."""
+    args = list(argv)
+    project_dir = None
+    while args and args[0].startswith("--project"):
+        if args[0] == "--project" and len(args) > 1:
+            project_dir, args = args[1], args[2:]
+        elif args[0].startswith("--project="):
+            project_dir, args = args[0].split("=", 1)[1], args[1:]
+        else:
+            return None
+    if len(args) < 2 or args[0] != "query" or args[1].startswith("-"):
+        return None
+    name, rest = args[1], args[2:]
+    params: list[tuple[str, str]] = []
+    output_format, no_inference, timeout = "table", False, None
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        value = None
+        if arg.startswith("--") and "=" in arg:
+            arg, value = arg.split("=", 1)
+        elif arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
+            arg, value = "-f", arg[2:]
+        if arg in ("-p", "--param"):
+            if value is not None or index + 2 >= len(rest):
+                return None
+            params.append((rest[index + 1], rest[index + 2]))
+            index += 3
+            continue
+        if arg in ("-f", "--format", "--timeout"):
+            if value is None:
+                if index + 1 >= len(rest):
+                    return None
+                value = rest[index + 1]
+                index += 1
+            if arg == "--timeout":
+                try:
+                    timeout = float(value)
+                except ValueError:
+                    return None
+                if not timeout > 0 or timeout != timeout:
+                    return None
+            elif value in FORMATS:
+                output_format = value
+            else:
+                return None
+        elif arg == "--no-inference" and value is None:
+            no_inference = True
+        else:
+            return None  # an option or argument only click knows how to report
+        index += 1
+    return PlainQuery(project_dir, name, params, output_format, no_inference, timeout)
+
+
+def progress_to_stderr(message: str) -> None:
+    sys.stderr.write(f"exodus: {message}\n")
+    sys.stderr.flush()
+
+
+def open_store(project, no_inference: bool):
+    """The built dataset for a command, rebuilding it (and saying so on stderr) when stale."""
+    from .build import fresh_entry, open_built
+
+    if fresh_entry(project) is None:
+        progress_to_stderr("building the graph (its inputs changed since the last build)")
+    return open_built(project, inference=not no_inference, progress=progress_to_stderr)
+
+
+def table_width(stream=None) -> int | None:
+    """The terminal's width when output goes to a terminal, else None (no truncation)."""
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def run_saved_query(
+    project,
+    name: str,
+    params: list[tuple[str, str]],
+    output_format: str = "table",
+    no_inference: bool = False,
+    timeout: float | None = None,
+    max_width: int | None = None,
+) -> bytes:
+    """Run the saved query ``name`` of ``project`` and return its output in ``output_format``.
+
+    Raises ExodusError subclasses for the user's mistakes (unknown query, bad parameter, ...).
+    """
+    from .query_engine import PREFIXES, run_query
+    from .result_formats import render
+    from .saved_queries import get, to_oxigraph_substitutions
+
+    saved = get(project, name)
+    given: dict[str, str] = {}
+    for param_name, value in params:
+        if param_name in given:
+            raise UsageError(f"query {saved.name}: parameter {param_name} given twice")
+        given[param_name] = value
+    bound = saved.bind(given, PREFIXES)
+    store = open_store(project, no_inference)
+    outcome = run_query(
+        store,
+        saved.text,
+        substitutions=to_oxigraph_substitutions(bound),
+        source=shown_path(saved.path),
+        timeout=timeout,
+    )
+    return render(outcome, output_format, prefixes=saved.prefixes(), max_width=max_width)
+
+
+def shown_path(path) -> str:
+    """A path relative to the current folder when that is shorter, for messages."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if len(relative) < len(str(path)) else str(path)
+
+
+def error_line(error: ExodusError) -> str:
+    return f"exodus: error: {error.message}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `exodus` console script and of `python -m exodus_kg`."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    plain = parse_plain_query(argv)
+    if plain is None:
+        from .cli import main as click_main
+
+        click_main(argv)
+        return
+    try:
+        from .project import find_project
+
+        data = run_saved_query(
+            find_project(plain.project_dir),
+            plain.name,
+            plain.params,
+            plain.output_format,
+            plain.no_inference,
+            plain.timeout,
+            max_width=table_width() if plain.output_format == "table" else None,
+        )
+    except ExodusError as error:
+        sys.stderr.write(error_line(error) + "\n")
+        if isinstance(error, QueryTimeout):
+            # The query still runs in native code in a daemon thread; do not wait for it.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(error.exit_code)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("Aborted!\n")  # as click says it
+        sys.exit(1)
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (head, less) went away: stop quietly, as click does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
