@@ -280,3 +280,41 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path):
 def test_writing_into_a_missing_folder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="cannot write"):
         export.export(small_dataset(), "nt", tmp_path / "missing" / "kg.nt")
+
+
+# --- the command line -----------------------------------------------------------------------------------
+
+
+def run_cli(*args: str):
+    from click.testing import CliRunner
+
+    from exodus_kg.cli import cli
+
+    return CliRunner().invoke(cli, ["--project", str(PROJECT_ROOT), *args], catch_exceptions=False)
+
+
+def test_cli_export_writes_standard_output(built_store):
+    result = run_cli("export", "-f", "nq")
+    assert result.exit_code == 0, result.output
+    exported = list(ox.parse(result.stdout_bytes, format=ox.RdfFormat.N_QUADS))
+    assert canonical(exported) == canonical(built_store)
+
+
+def test_cli_export_takes_the_format_from_the_file_name(tmp_path):
+    target = tmp_path / "exodus.trig"
+    result = run_cli("export", "-o", str(target), "--asserted-only")
+    assert result.exit_code == 0, result.output
+    assert "as TriG" in result.stderr and result.stdout == ""
+    names = {q.graph_name.value for q in ox.parse(path=str(target), format=ox.RdfFormat.TRIG)}
+    assert build.INFERRED_GRAPH not in names and build.ASSERTED_GRAPH in names
+
+
+def test_cli_export_rejects_an_unknown_format():
+    result = run_cli("export", "-f", "csv")
+    assert result.exit_code == 2
+
+
+def test_cli_export_format_names_match_the_library():
+    from exodus_kg import cli
+
+    assert set(cli.EXPORT_FORMAT_NAMES) == set(export.FORMATS)

@@ -6,6 +6,10 @@ blank node split in two, a lost triple or a triple in the wrong graph fails the 
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -411,3 +415,81 @@ def test_batches_never_split_a_blank_node_component():
     assert len(graph_store.make_batches(quads, 10_000)) == 1
     with pytest.raises(UsageError):
         graph_store.make_batches(quads, 0)
+
+
+# --- the command line -----------------------------------------------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def exodus_push(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXODUS_ENDPOINT_")}
+    environment.update(env or {})
+    environment["NETRC"] = os.devnull  # never the developer's own ~/.netrc
+    return subprocess.Popen(
+        [sys.executable, "-m", "exodus_kg", "--project", str(PROJECT_ROOT), "push", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=environment,
+    )
+
+
+def test_cli_push_prints_the_counts_and_exits_0(server):
+    process = exodus_push("--endpoint", server.base_url)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "counts checked" in out
+    for graph in ("ontology", "asserted", "inferred"):
+        assert f"<{EXG}{graph}>" in out
+    assert not any(g.startswith(graph_store.TEMP_GRAPH_BASE) for g in graph_names(server))
+
+
+def test_cli_push_killed_server_mid_push_keeps_the_previous_graphs(server):
+    graph_store.push(small_dataset(), endpoints(server))
+    before = canonical(stored(server))
+    process = exodus_push("--endpoint", server.base_url, "--batch-size", "40", "--verbose")
+    killed_at = None
+    for line in process.stderr:
+        if "batch 5/" in line:
+            server.kill()
+            killed_at = line
+            break
+    out, err = process.communicate(timeout=300)
+    assert killed_at is not None, "the push never reached batch 5"
+    assert process.returncode == EXIT_REMOTE
+    error_lines = [line for line in err.splitlines() if line.startswith("exodus: error:")]
+    assert len(error_lines) == 1 and "connection refused" in error_lines[0]
+    assert "counts checked" not in out
+
+    server.start()
+    targets = {q.graph_name.value for q in small_dataset()}
+    assert canonical(in_graphs(stored(server), *targets)) == before
+
+
+@pytest.mark.parametrize("case", ["wrong-password", "refused", "accepted"])
+def test_cli_push_never_prints_the_password(server, case):
+    password = "Sup3r-s3cret-" + case
+    user = "editor"
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    env = {"EXODUS_ENDPOINT_USER": user, "EXODUS_ENDPOINT_PASSWORD": password}
+    right = password if case == "accepted" else "something-else"
+    with BasicAuthProxy(server.base_url, user, right) as proxy:
+        url = proxy.base_url if case != "refused" else f"http://127.0.0.1:{free_port()}"
+        process = exodus_push("--endpoint", url, "--verbose", "--timeout", "20", env=env)
+        out, err = process.communicate(timeout=300)
+    assert password not in out + err and token not in out + err
+    if case == "accepted":
+        assert process.returncode == 0, err
+        assert f"authenticating as {user}" in err
+    else:
+        assert process.returncode == EXIT_REMOTE
+        assert ("HTTP 403" if case == "wrong-password" else "connection refused") in err
+
+
+def test_cli_push_usage_errors_exit_2():
+    process = exodus_push("--query-endpoint", "http://127.0.0.1:1/query", "--protocol", "gsp")
+    _out, err = process.communicate(timeout=300)
+    assert process.returncode == 2
+    assert "Graph Store endpoint" in err
