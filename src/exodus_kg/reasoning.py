@@ -351,18 +351,20 @@ def _owlrl_step(store: ox.Store, terms: _TermMap) -> list[ox.Triple]:
 
 
 def _stop_if_inconsistent(store: ox.Store, ontology: rdflib.Graph, terms: _TermMap) -> None:
+    from .query_engine import compact_iri
+
     nothing = ox.NamedNode(str(OWL.Nothing))
     rdf_type = ox.NamedNode(str(RDF.type))
     problems = []
     for quad in store.quads_for_pattern(None, rdf_type, nothing):
         types = {terms.term(q.object) for q in store.quads_for_pattern(quad.subject, rdf_type, None)}
         pairs = sorted(
-            f"{ontology.namespace_manager.normalizeUri(a)} and {ontology.namespace_manager.normalizeUri(b)}"
+            f"{compact_iri(str(a))} and {compact_iri(str(b))}"
             for a, b in ontology.subject_objects(OWL.disjointWith)
             if a in types and b in types
         )
         subject = terms.term(quad.subject)
-        name = subject.n3(ontology.namespace_manager) if isinstance(subject, URIRef) else str(subject)
+        name = compact_iri(str(subject)) if isinstance(subject, URIRef) else f"_:{subject}"
         problems.append(f"{name} is both {pairs[0] if pairs else 'of two disjoint classes'}")
     if problems:
         shown = "; ".join(sorted(problems)[:5])

@@ -1,0 +1,542 @@
+"""Reasoning: what the OWL RL closure and the derivation rules add, what they must not add, and why.
+
+Fixtures in tests/data/reasoning/ are small graphs built to make one rule fire or not fire; the last
+tests run on the article's own triples (the conflicts of interest the article describes).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+import rdflib.compare
+from click.testing import CliRunner
+from rdflib import OWL, RDF, RDFS, XSD, Literal, Namespace, URIRef
+
+from exodus_kg import reasoning
+from exodus_kg.errors import CheckFailed, InputError
+from exodus_kg.explanation import NodeExplanation, explain, parse_target, render_text
+from exodus_kg.vocabulary import EXO, EXV
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES_DIR = ROOT / "queries" / "rules"
+RULE_FILES = sorted(RULES_DIR.glob("*.rq"))
+FIXTURES = ROOT / "tests" / "data" / "reasoning"
+EXD = Namespace("https://w3id.org/exodus-kg/id/")
+SCHEMA = Namespace("https://schema.org/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+TIME = Namespace("http://www.w3.org/2006/time#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+GRAPH = "https://w3id.org/exodus-kg/graph/"
+FIRM = {EXV.stated, EXV.reported}
+
+
+@pytest.fixture(scope="session")
+def ontology() -> rdflib.Graph:
+    return rdflib.Graph().parse(ROOT / "ontology" / "exodus.ttl")
+
+
+def fixture_graph(*names: str) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for name in names:
+        graph.parse(FIXTURES / name)
+    return graph
+
+
+@functools.cache
+def _case(names: tuple[str, ...]) -> tuple[rdflib.Graph, reasoning.Inference]:
+    """The fixture data and what reasoning adds to it (one run per fixture set)."""
+    ontology = rdflib.Graph().parse(ROOT / "ontology" / "exodus.ttl")
+    data = fixture_graph(*names)
+    return data, reasoning.run_inference(ontology, data, rules=RULE_FILES)
+
+
+def _inference(names: tuple[str, ...]) -> reasoning.Inference:
+    return _case(names)[1]
+
+
+def inferred(*names: str) -> rdflib.Graph:
+    return _inference(tuple(names)).triples
+
+
+def built_store(ontology: rdflib.Graph, data: rdflib.Graph, derived: rdflib.Graph) -> ox.Store:
+    """The three layers in their named graphs, as the build writes them."""
+    from exodus_kg.build import _to_quads
+
+    quads, _counts, _skipped = _to_quads(
+        {GRAPH + "ontology": ontology, GRAPH + "asserted": data, GRAPH + "inferred": derived}
+    )
+    store = ox.Store()
+    store.extend(quads)
+    return store
+
+
+# Truthy properties come only from firm statements ------------------------------------------------
+
+
+def test_stated_departure_gives_left_and_rumoured_or_suspected_does_not():
+    graph = inferred("departures.ttl")
+    left = set(graph.subjects(EXO.left, EXD["org-x"]))
+    assert left == {EXD["stated-person"], EXD["reported-person"]}
+    assert (EXD["rumoured-person"], EXO.left, EXD["org-x"]) not in graph
+    assert (EXD["suspected-person"], EXO.left, EXD["org-x"]) not in graph
+
+
+def test_reversed_departure_gives_no_direct_property():
+    graph = inferred("departures.ttl")
+    assert (EXD["returned-person"], EXO.left, EXD["org-x"]) not in graph
+    assert (EXD["returned-person"], EXO.alumnusOf, EXD["org-x"]) not in graph
+
+
+def test_moved_to_only_from_a_firm_departure():
+    graph = inferred("departures.ttl")
+    assert set(graph.subject_objects(EXO.movedTo)) == {(EXD["stated-person"], EXD["org-y"])}
+
+
+def test_alumni_need_a_firm_position_and_a_firm_departure_or_an_end_date():
+    graph = inferred("departures.ttl")
+    alumni = set(graph.subjects(EXO.alumnusOf, EXD["org-x"]))
+    assert alumni == {EXD["stated-person"], EXD["reported-person"], EXD["ended-person"]}
+
+
+def test_founded_by_alumnus_skips_rumoured_alumni_and_earlier_foundings():
+    graph = inferred("departures.ttl")
+    assert set(graph.subject_objects(EXO.foundedByAlumnusOf)) == {(EXD["org-y"], EXD["org-x"])}
+    # old-co was founded (2010) before the founder's position at org X began (2018).
+    assert (EXD["stated-person"], EXO.founded, EXD["old-co"]) in graph
+
+
+def test_rumoured_stake_gives_no_holds_stake_in():
+    graph = inferred("conflicts.ttl")
+    assert (EXD.pat, EXO.holdsStakeIn, EXD.beta) not in graph
+    assert (EXD.pat, EXO.holdsStakeIn, EXD.gamma) in graph
+    assert (EXD.pat, EXO.investedIn, EXD.beta) in graph  # the stated investment
+    assert (EXD.pat, EXO.holdsStakeIn, EXD.epsilon) not in graph  # percentage 0
+
+
+# Conflicts of interest ----------------------------------------------------------------------------
+
+
+def test_conflict_names_every_premise_and_takes_the_weakest_certainty():
+    graph = inferred("conflicts.ttl")
+    conflict = EXD["conflict-pat-alpha-beta"]
+    assert (conflict, RDF.type, EXO.ConflictOfInterest) in graph
+    assert set(graph.objects(conflict, EXO.premise)) == {
+        EXD["position-pat-alpha-ceo"],
+        EXD["stake-pat-beta"],
+        EXD["investment-pat-beta"],
+        EXD["deal-alpha-beta"],
+    }
+    assert list(graph.objects(conflict, EXO.certainty)) == [EXV.rumoured]
+    assert list(graph.objects(conflict, EXO.person)) == [EXD.pat]
+    assert list(graph.objects(conflict, EXO.officeIn)) == [EXD.alpha]
+    assert list(graph.objects(conflict, EXO.interestIn)) == [EXD.beta]
+    assert list(graph.objects(conflict, EXO.derivedBy)) == [EXD["rule-conflict-of-interest"]]
+    assert (EXD.pat, EXO.hasConflictOfInterest, conflict) in graph
+    assert graph.value(conflict, RDFS.label) == Literal(
+        "Pat Example holds office in Alpha Corp and has an interest in Beta Inc, which deals with it",
+        lang="en",
+    )
+
+
+def test_conflict_certainty_follows_the_weakest_premise():
+    graph = inferred("conflicts.ttl")
+    certainty = {c: graph.value(c, EXO.certainty) for c in graph.subjects(RDF.type, EXO.ConflictOfInterest)}
+    assert certainty == {
+        EXD["conflict-pat-alpha-beta"]: EXV.rumoured,
+        EXD["conflict-pat-alpha-gamma"]: EXV.stated,
+        EXD["conflict-quin-alpha-gamma"]: EXV.reported,  # via the board, a unit of Alpha
+        EXD["conflict-pat-alpha-zeta"]: EXV.opinion,  # paid by Zeta
+    }
+
+
+def test_conflicts_need_an_open_office_and_a_real_interest():
+    graph = inferred("conflicts.ttl")
+    assert (EXD["conflict-pat-delta-beta"], None, None) not in graph  # the office ended in 2014
+    assert (EXD["conflict-pat-alpha-epsilon"], None, None) not in graph  # holds no shares
+
+
+def test_rule_descriptions_accompany_derived_by():
+    graph = inferred("conflicts.ttl")
+    rule = EXD["rule-conflict-of-interest"]
+    assert graph.value(rule, URIRef("http://purl.org/dc/terms/source")) == Literal(
+        "queries/rules/conflict-of-interest.rq"
+    )
+    assert graph.value(rule, RDFS.comment).language == "en"
+
+
+def test_the_same_input_gives_the_same_graph(ontology):
+    data = fixture_graph("conflicts.ttl")
+    first = reasoning.infer(ontology, data, rules=RULE_FILES)
+    second = reasoning.infer(ontology, data, rules=RULE_FILES)
+    assert rdflib.compare.isomorphic(first, second)
+
+
+# Symmetric, inverse, OWL RL ------------------------------------------------------------------------
+
+
+def test_symmetric_and_inverse_relations():
+    graph = inferred("symmetric-inverse.ttl")
+    assert (EXD.ann, EXO.siblingOf, EXD.ben) in graph
+    assert (EXD.ben, EXO.siblingOf, EXD.ann) in graph  # owl:SymmetricProperty
+    assert (EXD.ann, EXO.siblingOf, EXD.cat) not in graph  # rumoured kinship
+    assert (EXD.cat, EXO.siblingOf, EXD.ann) not in graph
+    assert (EXD.dan, EXO.mentorOf, EXD.ann) in graph
+    assert (EXD.ann, EXO.menteeOf, EXD.dan) in graph  # owl:inverseOf
+    assert (EXD.acme, EXO.foundedBy, EXD.ann) in graph
+    assert (EXD.bolt, EXO.dealsWith, EXD.acme) in graph
+    assert (EXD.acme, EXO.dealsWith, EXD.bolt) in graph
+
+
+def test_fixpoint_chains_rules_and_owl_rl():
+    # founded (rule) -> foundedBy (owl:inverseOf) -> schema:founder (rdfs:subPropertyOf): three rounds.
+    result = _inference(("symmetric-inverse.ttl",))
+    assert (EXD.acme, SCHEMA.founder, EXD.ann) in result.triples
+    # A derived conflict is typed through the class hierarchy, and its participants through exo:involves.
+    conflicts = inferred("conflicts.ttl")
+    conflict = EXD["conflict-pat-alpha-beta"]
+    assert (conflict, RDF.type, EXO.Statement) in conflicts
+    assert (conflict, EXO.involves, EXD.beta) in conflicts
+    assert result.rounds >= 3
+
+
+@pytest.mark.parametrize("names", [("departures.ttl",), ("conflicts.ttl",), ("symmetric-inverse.ttl",)])
+def test_fixpoint_is_reached(ontology, names):
+    """Running every rule once more over the result adds nothing."""
+    data, result = _case(names)
+    store = ox.Store()
+    full = ontology + data + result.triples
+    terms = reasoning._TermMap()
+    store.extend(terms.quad(triple) for triple in full)
+    for rule in reasoning.load_rules(RULE_FILES):
+        new = [t for t in store.query(rule.text) if ox.Quad(t.subject, t.predicate, t.object) not in store]
+        kept = [t for t in new if reasoning._Filter(ontology)(terms.triple(t))]
+        assert kept == [], f"{rule.name} still derives {kept[:3]}"
+
+
+def test_superclass_and_superproperty_entailments(ontology):
+    graph = inferred("conflicts.ttl")
+    assert (EXD.pat, RDF.type, FOAF.Person) in graph
+    assert (EXD.pat, RDF.type, SCHEMA.Person) in graph
+    assert (EXD.alpha, RDF.type, EXO.Agent) in graph
+    assert (EXD["position-pat-alpha-ceo"], SCHEMA.jobTitle, Literal("CEO", lang="en")) in graph
+    assert (EXD["position-pat-alpha-ceo"], EXO.involves, EXD.pat) in graph
+
+
+def test_owl_time_view_keeps_the_precision_of_the_date():
+    graph = inferred("departures.ttl")
+    instant = EXD["departure-stated-person-x-time"]
+    assert (EXD["departure-stated-person-x"], TIME.hasTime, instant) in graph
+    assert (instant, RDF.type, TIME.Instant) in graph
+    assert list(graph.objects(instant, TIME.inXSDgYearMonth)) == [Literal("2024-08", datatype=XSD.gYearMonth)]
+    assert (instant, TIME.inXSDDate, None) not in graph
+
+
+def test_copied_literals_keep_their_lexical_form():
+    # Oxigraph would write 18000000000.0 as 18000000000; the copy must be the input's literal.
+    graph = inferred("conflicts.ttl")
+    values = {str(value) for value in graph.objects(None, SCHEMA.value)}
+    assert values == {"18000000000.0"}
+
+
+# What is not published --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("names", [("departures.ttl",), ("conflicts.ttl",), ("symmetric-inverse.ttl",)])
+def test_no_junk_entailments(ontology, names):
+    data, result = _case(names)
+    graph = result.triples
+    builtin = (str(RDF), str(RDFS), str(OWL), str(XSD))
+    for subject, predicate, obj in graph:
+        assert not isinstance(subject, Literal)
+        assert not (predicate == OWL.sameAs and subject == obj)
+        assert not (predicate == RDF.type and str(obj).startswith(builtin)), (subject, obj)
+        assert not str(subject).startswith((*builtin, str(EXO))), subject
+        assert (subject, predicate, obj) not in data
+        assert (subject, predicate, obj) not in ontology
+        assert predicate not in (RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range)
+
+
+def test_the_filter_drops_what_owlrl_adds_that_says_nothing(ontology):
+    keep = reasoning._Filter(ontology)
+    person = EXD.pat
+    assert not keep((person, OWL.sameAs, person))
+    assert not keep((person, RDF.type, OWL.Thing))
+    assert not keep((person, RDF.type, RDFS.Resource))
+    assert not keep((Literal("x"), RDF.type, RDFS.Literal))
+    assert not keep((EXO.Person, RDFS.subClassOf, EXO.Person))
+    assert not keep((SCHEMA.Person, RDFS.subClassOf, SCHEMA.Person))
+    assert not keep((XSD.string, RDF.type, RDFS.Datatype))
+    assert not keep((EXO.founder, RDFS.domain, SCHEMA.Event))
+    assert keep((person, RDF.type, SCHEMA.Person))
+    assert keep((rdflib.BNode(), OA.exact, Literal("words")))
+    assert keep((EXV.stated, RDF.type, URIRef("http://www.w3.org/2004/02/skos/core#Concept")))
+
+
+# Consistency and robustness ------------------------------------------------------------------------
+
+
+def test_inconsistent_data_stops_the_build(ontology):
+    with pytest.raises(CheckFailed, match=r"exd:person-and-company is both exo:Person and exo:Organization"):
+        reasoning.infer(ontology, fixture_graph("inconsistent.ttl"), rules=RULE_FILES)
+
+
+def test_a_rule_creating_blank_nodes_is_refused(ontology, tmp_path):
+    rule = tmp_path / "bad.rq"
+    rule.write_text(
+        "#+ summary: makes a fresh blank node every round\n"
+        "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\n"
+        "CONSTRUCT { ?x exo:about [ exo:about ?x ] } WHERE { ?x a exo:Person }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="blank nodes"):
+        reasoning.infer(ontology, fixture_graph("conflicts.ttl"), rules=[rule])
+
+
+def test_a_rule_without_a_summary_is_refused(tmp_path):
+    rule = tmp_path / "bare.rq"
+    rule.write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(InputError, match="summary"):
+        reasoning.parse_rule(rule)
+
+
+def test_the_ontology_uses_only_constructs_the_sparql_closure_implements(ontology):
+    assert reasoning.unsupported_constructs(ontology) == []
+    assert _inference(("conflicts.ttl",)).closure == "sparql"
+
+
+@pytest.mark.slow
+def test_an_unsupported_construct_falls_back_to_owlrl(ontology):
+    extended = ontology + rdflib.Graph()
+    extended.add((EXO.holder, RDF.type, OWL.FunctionalProperty))
+    assert reasoning.unsupported_constructs(extended) == ["owl:FunctionalProperty"]
+    result = reasoning.run_inference(extended, fixture_graph("symmetric-inverse.ttl"), rules=RULE_FILES)
+    assert result.closure == "owlrl"
+    assert (EXD.ben, EXO.siblingOf, EXD.ann) in result.triples
+    assert (EXD.acme, SCHEMA.founder, EXD.ann) in result.triples
+
+
+# The rule files ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.stem)
+def test_rule_file_has_a_header_and_constructs_no_blank_nodes(path):
+    from exodus_kg.explanation import _CompiledRule
+
+    rule = reasoning.parse_rule(path)
+    assert rule.summary and rule.description and rule.derives and rule.premises, path.name
+    compiled = _CompiledRule(rule)
+    assert compiled.template, path.name
+    for pattern in compiled.template:
+        for term in pattern:
+            assert not (isinstance(term, tuple) and term[1].startswith("_bnode_")), path.name
+    for iri in set(re.findall(r"exd:rule-([\w-]+)", rule.text)):
+        assert iri == rule.name, f"{path.name} names the rule exd:rule-{iri}"
+
+
+def test_truthy_rules_require_a_firm_certainty():
+    for path in RULE_FILES:
+        if path.stem.startswith("truthy-"):
+            assert "exo:certainty/skos:broader* exv:firm" in path.read_text(encoding="utf-8"), path.name
+
+
+# Explain --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def conflict_store(ontology):
+    data = fixture_graph("conflicts.ttl", "symmetric-inverse.ttl")
+    derived = reasoning.infer(ontology, data, rules=RULE_FILES)
+    return built_store(ontology, data, derived)
+
+
+def test_explain_a_conflict_node_lists_premises_with_evidence(conflict_store):
+    rules = reasoning.load_rules(RULE_FILES)
+    result = explain(conflict_store, parse_target(["exd:conflict-pat-alpha-beta"]), rules)
+    assert isinstance(result, NodeExplanation)
+    assert result.rule.name == "conflict-of-interest"
+    assert [p.iri.rsplit("/", 1)[1] for p in result.premises] == [
+        "deal-alpha-beta",
+        "investment-pat-beta",
+        "position-pat-alpha-ceo",
+        "stake-pat-beta",
+    ]
+    stake = result.premises[3]
+    assert stake.certainty == str(EXV.rumoured)
+    assert stake.evidence[0].quote == "小道消息,Pat持有Beta股份"
+    text = render_text(result)
+    assert "certainty: exv:rumoured (rank 2), the weakest of its premises" in text
+    assert "“Pat作爲Alpha CEO”" in text
+
+
+def test_explain_a_derived_triple_follows_owl_rl_back_to_the_statement(conflict_store):
+    rules = reasoning.load_rules(RULE_FILES)
+    result = explain(conflict_store, parse_target(["exd:acme", "schema:founder", "exd:ann"]), rules)
+    assert result.graph == "inferred"
+    (step,) = result.derivations
+    assert step.rule.name == "owl-rl-property-hierarchy"
+    (founded_by,) = step.premise_triples
+    assert founded_by.triple[1] == ox.NamedNode(str(EXO.foundedBy))
+    (inverse,) = founded_by.derivations
+    assert inverse.rule.name == "owl-rl-inverse"
+    (founded,) = inverse.premise_triples
+    (truthy,) = founded.derivations
+    assert truthy.rule.name == "truthy-founded"
+    assert [p.iri for p in truthy.premises] == [str(EXD["founding-acme"])]
+
+
+def test_explain_a_hascoi_triple_names_the_premises_not_the_conflict(conflict_store):
+    rules = reasoning.load_rules(RULE_FILES)
+    target = parse_target(["exd:pat exo:hasConflictOfInterest exd:conflict-pat-alpha-gamma"])
+    result = explain(conflict_store, target, rules)
+    (derivation,) = result.derivations
+    assert {p.iri.rsplit("/", 1)[1] for p in derivation.premises} == {
+        "position-pat-alpha-ceo",
+        "stake-pat-gamma",
+        "deal-alpha-gamma",
+    }
+
+
+def test_explain_an_absent_triple_names_the_rule_that_would_derive_it(conflict_store):
+    rules = reasoning.load_rules(RULE_FILES)
+    result = explain(conflict_store, parse_target(["exd:ann", "exo:siblingOf", "exd:cat"]), rules)
+    assert result.graph == "absent"
+    assert [rule.name for rule in result.candidate_rules] == ["truthy-sibling-of"]
+    assert "none firm enough" in render_text(result)
+
+
+def test_explain_command_on_a_project(tmp_path):
+    from exodus_kg.cli import cli
+
+    (tmp_path / "ontology").mkdir()
+    shutil.copy(ROOT / "ontology" / "exodus.ttl", tmp_path / "ontology" / "exodus.ttl")
+    (tmp_path / "triples").mkdir()
+    shutil.copy(FIXTURES / "conflicts.ttl", tmp_path / "triples" / "conflicts.ttl")
+    shutil.copytree(RULES_DIR, tmp_path / "queries" / "rules")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--project", str(tmp_path), "explain", "exd:conflict-pat-alpha-zeta"])
+    assert result.exit_code == 0, result.output
+    assert "derived by rule conflict-of-interest" in result.output
+    assert "exd:salary-pat-zeta" in result.output
+    assert "certainty: exv:opinion (rank 1)" in result.output
+    result = runner.invoke(cli, ["--project", str(tmp_path), "explain", "exd:pat", "exo:holdsStakeIn"])
+    assert result.exit_code == 2
+
+
+# The article --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def article():
+    """The project's ontology, asserted triples and what reasoning adds to them."""
+    from exodus_kg.build import load_inputs
+    from exodus_kg.project import find_project
+
+    project = find_project(str(ROOT))
+    inputs = load_inputs(project)
+    result = reasoning.run_inference(inputs.ontology, inputs.asserted, rules=project.rule_files())
+    return inputs.ontology, inputs.asserted, result
+
+
+@pytest.mark.parametrize("counterparty", ["helion", "reddit"])
+def test_article_conflicts_of_altman(article, counterparty):
+    _ontology, data, result = article
+    graph = result.triples
+    conflict = EXD[f"conflict-sam-altman-openai-{counterparty}"]
+    assert (EXD["sam-altman"], EXO.hasConflictOfInterest, conflict) in graph
+    premises = set(graph.objects(conflict, EXO.premise))
+    kinds = {data.value(p, RDF.type) for p in premises}
+    assert EXO.PositionHeld in kinds and EXO.BusinessDeal in kinds
+    assert kinds & {EXO.EquityStake, EXO.Investment, EXO.Salary}
+    for premise in premises:
+        if data.value(premise, RDF.type) == EXO.BusinessDeal:
+            assert {EXD.openai, EXD[counterparty]} <= set(data.objects(premise, EXO.party))
+
+
+def test_article_conflicts_carry_the_weakest_certainty_of_their_premises(article, ontology):
+    _ontology, data, result = article
+    graph = result.triples
+    rank = {c: int(r) for c, r in ontology.subject_objects(EXO.certaintyRank)}
+    conflicts = list(graph.subjects(RDF.type, EXO.ConflictOfInterest))
+    assert conflicts
+    for conflict in conflicts:
+        premises = list(graph.objects(conflict, EXO.premise))
+        weakest = min(rank[data.value(p, EXO.certainty)] for p in premises)
+        assert rank[graph.value(conflict, EXO.certainty)] == weakest, conflict
+
+
+def test_article_truthy_triples_all_rest_on_firm_statements(article):
+    """No plain fact from a rumour: every exo:left has a firm, unreversed departure behind it, and
+    every departure that is not firm leaves no exo:left unless a firm one says the same."""
+    _ontology, data, result = article
+    graph = result.triples
+
+    def firm_departures(person, organization):
+        return [
+            d
+            for d in data.subjects(EXO.person, person)
+            if (d, RDF.type, EXO.Departure) in data
+            and (d, EXO.organizationLeft, organization) in data
+            and data.value(d, EXO.certainty) in FIRM
+            and (d, EXO.reversed, Literal(True)) not in data
+        ]
+
+    for person, organization in graph.subject_objects(EXO.left):
+        assert firm_departures(person, organization), (person, organization)
+    weak = [
+        (data.value(d, EXO.person), data.value(d, EXO.organizationLeft))
+        for d in data.subjects(RDF.type, EXO.Departure)
+        if data.value(d, EXO.certainty) not in FIRM
+    ]
+    assert weak, "the article has suspected departures (Greg Brockman); the data lost them"
+    for person, organization in weak:
+        if not firm_departures(person, organization):
+            assert (person, EXO.left, organization) not in graph, person
+
+
+def test_article_openai_alumni(article):
+    graph = article[2].triples
+    alumni = set(graph.subjects(EXO.alumnusOf, EXD.openai))
+    assert {EXD["dario-amodei"], EXD["john-schulman"], EXD["ilya-sutskever"]} <= alumni
+    assert EXD["sam-altman"] not in alumni  # ousted, then back: the departure is reversed
+    assert EXD["greg-brockman"] not in alumni  # only suspected to have left
+    companies = set(graph.subjects(EXO.foundedByAlumnusOf, EXD.openai))
+    assert EXD.anthropic in companies
+
+
+@pytest.mark.slow
+def test_sparql_closure_equals_owlrl_on_the_article(article):
+    """The owl-rl-*.rq rules give exactly the (filtered) OWL 2 RL closure that owlrl computes."""
+    import owlrl
+
+    ontology, data, _result = article
+    owl_rl_rules = [path for path in RULE_FILES if path.stem.startswith("owl-rl-")]
+    ours = reasoning.infer(ontology, data, rules=owl_rl_rules)
+    closure = ontology + data
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(
+        closure
+    )
+    keep = reasoning._Filter(ontology)
+    reference = {t for t in closure if keep(t) and t not in ontology and t not in data}
+    assert len(reference) > 1000
+    assert set(ours) == reference
+
+
+@pytest.mark.slow
+def test_result_is_closed_under_owlrl(article):
+    """owlrl over the asserted and the inferred triples together finds nothing the result lacks."""
+    import owlrl
+
+    ontology, data, result = article
+    closure = ontology + data + result.triples
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(
+        closure
+    )
+    keep = reasoning._Filter(ontology)
+    missing = {t for t in closure if keep(t) and t not in ontology and t not in data} - set(result.triples)
+    assert missing == set()
