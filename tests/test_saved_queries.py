@@ -237,6 +237,11 @@ def test_answer_equals_golden(name, answers):
     assert actual == expected
 
 
+def test_every_golden_file_belongs_to_a_saved_query():
+    orphans = sorted(path.name for path in GOLDEN.glob("*.csv") if path.stem not in QUERIES)
+    assert orphans == []
+
+
 def read_golden(path: Path) -> tuple[list[str], list[list[str]]]:
     """The '#' comment lines at the top, and the CSV rows (the first is the variable names)."""
     text = path.read_text(encoding="utf-8")
