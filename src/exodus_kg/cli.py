@@ -741,7 +741,7 @@ def export_command(state: State, export_format: str | None, output: str | None, 
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=5000,
+    default=2000,
     show_default=True,
     help="Triples per request (a blank node and all its triples always share a request).",
 )

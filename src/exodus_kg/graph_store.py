@@ -56,7 +56,8 @@ GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 TEMP_GRAPH_BASE = GRAPH_BASE + "push-temp/"
 ENV_USER = "EXODUS_ENDPOINT_USER"
 ENV_PASSWORD = "EXODUS_ENDPOINT_PASSWORD"
-DEFAULT_BATCH_SIZE = 5000
+# Virtuoso 7 refuses an INSERT DATA of 5000 triples ("generated SQL text has exceeded 10000 lines").
+DEFAULT_BATCH_SIZE = 2000
 DEFAULT_TIMEOUT = 60.0
 PROTOCOLS = ("update", "gsp")
 MODES = ("replace", "append")
@@ -464,15 +465,41 @@ def make_batches(quads: list[ox.Quad], batch_size: int) -> list[list[ox.Quad]]:
     return batches
 
 
-def insert_data(quads: list[ox.Quad]) -> str:
-    """One ``INSERT DATA`` request; its blank node labels are shared by all its graphs."""
+def _graph_blocks(quads: list[ox.Quad]) -> str:
     by_graph: dict[str, list[str]] = {}
     for quad in quads:
         by_graph.setdefault(quad.graph_name.value, []).append(f"    {quad.triple} .")
-    blocks = [
+    return "\n".join(
         f"  GRAPH {iri_ref(graph)} {{\n" + "\n".join(lines) + "\n  }" for graph, lines in by_graph.items()
-    ]
-    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}\n"
+    )
+
+
+def insert_request(quads: list[ox.Quad]) -> str:
+    """One SPARQL Update request that inserts ``quads``.
+
+    Triples without blank nodes go in one ``INSERT DATA``. Triples with blank nodes go in
+    ``INSERT { ... } WHERE { }`` operations, which mean the same (fresh blank nodes, shared by the
+    whole template) but which Virtuoso 7 accepts, while it refuses blank nodes in ``INSERT DATA``.
+    Blank nodes used in a single graph get one operation per graph; only the components that span
+    graphs share a multi-graph template (Virtuoso 7.2 inserts those but answers HTTP 500). No blank
+    node label appears in two operations.
+    """
+    ground = [q for q in quads if not _has_blank(q.triple)]
+    per_graph: dict[str, list[ox.Quad]] = {}
+    spanning: list[ox.Quad] = []
+    for unit in blank_node_units([q for q in quads if _has_blank(q.triple)]):
+        graphs = {q.graph_name.value for q in unit}
+        if len(graphs) == 1:
+            per_graph.setdefault(graphs.pop(), []).extend(unit)
+        else:
+            spanning.extend(unit)
+    operations = []
+    if ground:
+        operations.append("INSERT DATA {\n" + _graph_blocks(ground) + "\n}")
+    for group in [*per_graph.values(), spanning]:
+        if group:
+            operations.append("INSERT {\n" + _graph_blocks(group) + "\n}\nWHERE { }")
+    return " ;\n".join(operations) + "\n"
 
 
 def turtle_body(triples: Iterable[ox.Triple]) -> bytes:
@@ -612,7 +639,7 @@ def _send(client: StoreClient, batches: list[list[ox.Quad]], protocol: str, say,
     written: set[str] = set()
     for number, batch in enumerate(batches, 1):
         if protocol == "update":
-            client.update(insert_data(batch))
+            client.update(insert_request(batch))
         else:
             by_graph: dict[str, list[ox.Triple]] = {}
             for quad in batch:
