@@ -110,6 +110,22 @@ def test_the_real_data_conforms(project_outcome):
     assert project_outcome.conforms
 
 
+def test_the_conflicts_of_interest_the_rules_derive_conform(project, project_data, ontology, shapes, checks):
+    """The derived statements live in the inferred graph: validate them with the data they rest on."""
+    from exodus_kg import reasoning
+
+    inferred = reasoning.infer(ontology, load_graphs(project.asserted_files()), rules=project.rule_files())
+    conflicts = set(inferred.subjects(RDF.type, EXO.ConflictOfInterest))
+    assert conflicts, "the rules derive no conflict of interest"
+    data = rdflib.Graph()
+    data += project_data
+    for conflict in conflicts:
+        for triple in inferred.triples((conflict, None, None)):
+            data.add(triple)
+    outcome = validate_graphs(data, ontology, shapes, checks)
+    assert outcome.results == [], outcome.text_report()
+
+
 def test_the_fixture_context_conforms(fixture_context, ontology, shapes, checks):
     outcome = validate_graphs(fixture_context, ontology, shapes, checks)
     assert outcome.results == [], outcome.text_report()
