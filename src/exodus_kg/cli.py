@@ -862,6 +862,186 @@ def serve_command(state: State, port: int, host: str, allow_remote: bool) -> Non
         sys.exit(code)
 
 
+# Wikidata: links, federated queries, QuickStatements (issue 8; library: wikidata_links.py,
+# federated_queries.py, quickstatements.py) ---------------------------------------------------------
+
+
+@cli.command("link")
+@click.option("--unlinked", is_flag=True, help="Show only the entities that have no Wikidata link.")
+@output_format_option(("table", "csv", "json"), "table", "Output format.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Verify every link online: the item exists, a label matches, the kind fits (needs the network).",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    default="https://query.wikidata.org/sparql",
+    show_default=True,
+    help="The Wikidata SPARQL endpoint for --check (a mirror, or a local test server).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on the endpoint after this long (exit code 3).",
+)
+@pass_state
+def link_command(
+    state: State, unlinked: bool, output_format: str, check: bool, endpoint: str, timeout: float
+) -> None:
+    """List the people, organizations, products, works, technologies and places with their Wikidata links.
+
+    Each row gives the English and Chinese labels, the QID, the SKOS mapping property and the confidence of
+    the verification (docs/wikidata-verification.md). With --check, every link is verified against the
+    Wikidata SPARQL endpoint in one query: exit code 1 when a link fails (no such item, a redirect, no
+    matching label, a person who is not a human), 3 when the endpoint cannot be reached. A kind that is not
+    confirmed for an organization is a warning only.
+
+    \b
+    Example:
+      exodus link
+      exodus link --unlinked -f csv
+      exodus link --check
+      exodus link --check --endpoint http://localhost:7878/query
+    """
+    from .wikidata_links import (
+        check_links,
+        link_table,
+        raise_for_failures,
+        render_checks,
+        render_links,
+        summary_line,
+    )
+
+    rows = link_table(_open_store(state, no_inference=False))
+    if not check:
+        shown = [row for row in rows if not row.linked] if unlinked else rows
+        click.echo(render_links(shown, output_format, max_width=_table_width()), nl=False)
+        click.echo(summary_line(rows), err=True)
+        return
+    if unlinked:
+        raise _usage("--check verifies links; it cannot be combined with --unlinked")
+    _stderr_progress(f"checking {sum(1 for row in rows if row.linked)} links against {endpoint}")
+    checks = check_links(rows, endpoint=endpoint, timeout=timeout)
+    click.echo(render_checks(checks, output_format, max_width=_table_width()), nl=False)
+    counts = {status: sum(1 for c in checks if c.status == status) for status in ("ok", "warning", "failed")}
+    click.echo(f"{counts['ok']} ok, {counts['warning']} warnings, {counts['failed']} failed.", err=True)
+    raise_for_failures(checks)
+
+
+@cli.command("federated")
+@click.argument("name", required=False)
+@params_option
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let the query call the remote SPARQL services it names (it sends them the values it joins on).",
+)
+@click.option(
+    "--service-endpoint",
+    metavar="URL",
+    help="Send the query's calls to https://query.wikidata.org/sparql to this endpoint instead (a mirror).",
+)
+@output_format_option(("table", "csv", "tsv", "json"), "table", "Output format.")
+@inference_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a remote call after this long (exit code 3).",
+)
+@pass_state
+def federated_command(
+    state: State,
+    name: str | None,
+    params: tuple[tuple[str, str], ...],
+    allow_service: bool,
+    service_endpoint: str | None,
+    output_format: str,
+    no_inference: bool,
+    timeout: float,
+) -> None:
+    """Run a saved federated query NAME (queries/federated/) that joins this graph with Wikidata.
+
+    Without NAME, list them. They call Wikidata's SPARQL endpoint through SERVICE, once per linked entity,
+    so they run only with --allow-service (exit code 2 without it, 3 when the endpoint fails).
+
+    \b
+    Example:
+      exodus federated
+      exodus federated wikidata-people --allow-service
+      exodus federated wikidata-companies --allow-service --service-endpoint http://localhost:7878/query
+    """
+    from . import federated_queries
+    from .result_formats import render
+
+    project = state.project()
+    if name is None:
+        found = federated_queries.discover(project)
+        width = max((len(query.name) for query in found), default=0)
+        for query in found:
+            click.echo(f"{query.name:<{width}}  {query.summary}")
+        click.echo(f"\n{len(found)} federated queries. Run one with: exodus federated NAME --allow-service")
+        return
+    given: dict[str, str] = {}
+    for param_name, value in params:
+        if param_name in given:
+            raise _usage(f"parameter {param_name} given twice")
+        given[param_name] = value
+    outcome = federated_queries.run_federated(
+        project,
+        name,
+        given,
+        allow_service=allow_service,
+        service_endpoints=federated_queries.wikidata_redirect(service_endpoint),
+        timeout=timeout,
+        inference=not no_inference,
+    )
+    _emit(render(outcome, output_format, max_width=_table_width()))
+
+
+@cli.command("quickstatements")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the lines to this file instead of standard output.",
+)
+@pass_state
+def quickstatements_command(state: State, output: str | None) -> None:
+    """Export the firm statements between Wikidata-linked entities as QuickStatements (V1) lines.
+
+    Only stated or reported statements whose two ends are linked by skos:exactMatch, through the property
+    mappings of src/exodus_kg/data/wikidata-properties.ttl; each line cites the article (title and exact
+    quote) and, for a report by a linked outlet, that outlet (stated in). Review before pasting them into
+    https://quickstatements.toolforge.org/.
+
+    \b
+    Example:
+      exodus quickstatements
+      exodus quickstatements -o exodus.qs
+    """
+    from .quickstatements import collect_claims, render
+
+    claims, skipped = collect_claims(_open_store(state, no_inference=False))
+    text = render([line for claim in claims for line in claim.lines()])
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+    lines = text.count("\n")
+    click.echo(f"{len(claims)} claims, {lines} lines" + (f" written to {output}" if output else "") + ".", err=True)
+    for item in skipped:
+        click.echo(f"skipped {item.statement}: {item.reason}", err=True)
+
+
 # Helpers used by the commands above --------------------------------------------------------------
 
 
