@@ -121,8 +121,9 @@ def run_federated(
     """Run the federated query ``name`` and return a ``query_engine.QueryOutcome`` (SELECT).
 
     ``service_endpoints`` maps a SERVICE IRI to the endpoint actually called (e.g.
-    ``{WIKIDATA_ENDPOINT: "http://127.0.0.1:7878/query"}``). ``timeout`` bounds each remote call and the
-    whole query. Raises UsageError without ``allow_service``, RemoteError when a service fails.
+    ``{WIKIDATA_ENDPOINT: "http://127.0.0.1:7878/query"}``). ``timeout`` bounds each remote call (and four
+    times it the whole query: QueryTimeout). Raises UsageError without ``allow_service``, RemoteError when a
+    service fails.
     """
     from .query_engine import PREFIXES
 
