@@ -149,6 +149,22 @@ def test_invalid_fixture_gives_its_expected_report(path, fixture_context, ontolo
     assert not outcome.conforms
 
 
+def test_why_the_shapes_run_without_rdfs_inference(fixture_context, ontology, shapes):
+    """Under RDFS inference the range of exo:person types the company as an exo:Person, so sh:class
+    cannot catch a company put where a person belongs; what is left is the disjointness shape firing
+    on the company itself ("cannot be both a person and an organization"), which points at the wrong
+    node. SHACL's own subclass semantics (the ontology mixed into the data graph) already reaches every
+    statement kind, so the shapes run without inference and report the statement and its property."""
+    data = with_context(fixture_context, DATA / "invalid" / "statement-participant-class.ttl")
+    _conforms, report, _text = pyshacl.validate(
+        data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs"
+    )
+    components = set(report.objects(None, SH.sourceConstraintComponent))
+    assert components == {SH.NotConstraintComponent}, "RDFS inference changed: reconsider the choice"
+    outcome = validate_graphs(data, ontology, shapes)
+    assert [r.component for r in outcome.results] == [SH.ClassConstraintComponent]
+
+
 def _named_shapes(shapes: rdflib.Graph) -> set[URIRef]:
     """Node shapes with a target: the ones that fire on their own."""
     targets = (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf)
