@@ -107,7 +107,10 @@ def _suggest(store: ox.Store, text: str) -> str:
     names: dict[str, str] = {}
     for entity, label in run_library_query(store, "entity-labels").rows():
         names.setdefault(label.value, entity.value)
-        names.setdefault(compact_iri(entity.value), entity.value)
+        compact = compact_iri(entity.value)
+        names.setdefault(compact, entity.value)
+        if compact.startswith("exd:"):
+            names.setdefault(compact[4:], entity.value)
     close = difflib.get_close_matches(text, list(names), n=3, cutoff=0.6)
     if not close:
         lowered = {name.lower(): name for name in names}
@@ -174,7 +177,7 @@ def render_entity(view: EntityView) -> str:
     count = len(view.statements)
     lines.append("")
     lines.append(
-        f"{count} statement{'s' if count != 1 else ''} point to it:"
+        ("1 statement points to it:" if count == 1 else f"{count} statements point to it:")
         if count
         else "No statement points to it."
     )

@@ -17,7 +17,7 @@ import time
 
 import pyoxigraph as ox
 
-from .errors import InputError, QueryTimeout
+from .errors import InputError, QueryTimeout, UsageError
 
 # The project's prefixes (architecture.md) and the vocabularies it aligns with. Used for ad-hoc
 # queries (`exodus sparql` may leave out PREFIX lines), for IRI arguments and for compact output.
@@ -53,8 +53,8 @@ _CHAR_CLASS = re.compile(r"\[[^\]]*\]")
 class QueryOutcome:
     """The materialised result of one query.
 
-    ``form`` is "SELECT", "ASK" or "GRAPH" (CONSTRUCT and DESCRIBE). SELECT results are kept as
-    SPARQL 1.1 JSON bytes written by pyoxigraph, from which every output format is derived.
+    ``form`` is "SELECT", "ASK" or "GRAPH" (CONSTRUCT and DESCRIBE). SELECT and ASK results are
+    kept as SPARQL 1.1 JSON bytes written by pyoxigraph, from which the output formats are derived.
     """
 
     __slots__ = ("boolean", "form", "solutions_json", "triples", "variables")
@@ -95,13 +95,19 @@ def run_query(
     timeout: float | None = None,
     prefixes: dict[str, str] | None = None,
     hidden: set[str] | frozenset[str] = frozenset(),
+    allow_service: bool = False,
 ) -> QueryOutcome:
     """Run ``text`` over ``store`` (default graph = union of the named graphs) and materialise it.
 
     ``source`` names the query in messages (a file path or "query"); ``hidden`` names SELECT
     variables to leave out of the result (a saved query's parameters). Raises InputError for a
-    SPARQL syntax error (with line and column) and QueryTimeout past ``timeout`` seconds.
+    SPARQL syntax error (with line and column), QueryTimeout past ``timeout`` seconds, and
+    UsageError for a query that calls a remote SERVICE unless ``allow_service``.
     """
+    if timeout is not None and not timeout > 0:  # also NaN, which would mean "no limit"
+        raise UsageError(f"{source}: the timeout must be a positive number of seconds, not {timeout!r}")
+    if not allow_service:
+        refuse_service(text, source, prefixes)
     outcome: dict = {}
     hidden = set(hidden)
     if substitutions:
@@ -109,6 +115,8 @@ def run_query(
         hidden |= set(added)
 
     def work() -> None:
+        # pyoxigraph results may only be dropped by the thread that made them: keep them out of
+        # the tracebacks handed to the caller's thread.
         try:
             result = store.query(
                 text,
@@ -116,9 +124,12 @@ def run_query(
                 substitutions=substitutions or None,
                 prefixes=prefixes,
             )
-            outcome["value"] = _materialise(result, hidden)
-        except BaseException as error:  # handed to the caller's thread
-            outcome["error"] = error
+            try:
+                outcome["value"] = _materialise(result, hidden)
+            finally:
+                del result
+        except BaseException as error:
+            outcome["error"] = error.with_traceback(None)
 
     worker = threading.Thread(target=work, name="exodus-query", daemon=True)
     worker.start()
@@ -134,6 +145,45 @@ def run_query(
     if "error" in outcome:
         raise _user_error(outcome["error"], text, source) from None
     return outcome["value"]
+
+
+_SERVICE_WORD = re.compile(r"(servic)(e)", re.I)
+
+
+def refuse_service(text: str, source: str = "query", prefixes: dict[str, str] | None = None) -> None:
+    """Raise UsageError when ``text`` calls a remote SERVICE: pyoxigraph would send it over the network.
+
+    Scanning the text for the keyword cannot be trusted (strings, comments, IRIs and the ``<``
+    operator make it a parser's job, and two parsers disagree at the edges), so pyoxigraph itself
+    decides: every "service" in the text, in any case, becomes "servicx" and the twin is parsed on an
+    empty store. Inside a string, comment, IRI or name that changes nothing; as the SERVICE keyword it
+    is a syntax error. The query runs only when its twin parses, so a SERVICE can never slip through.
+    """
+    if not _SERVICE_WORD.search(text):
+        return
+    twin = _SERVICE_WORD.sub(lambda m: m.group(1) + ("X" if m.group(2) == "E" else "x"), text)
+    try:
+        ox.Store().query(twin, prefixes=prefixes)  # parsed now; an empty store has nothing to evaluate
+        return
+    except SyntaxError as error:
+        problem = str(error)
+    except Exception:  # parsed, then failed over nothing: no SERVICE in it either
+        return
+    match = _POSITION.match(problem)
+    if match:
+        lines = text.split("\n")
+        line, column = int(match.group(1)), int(match.group(2))
+        offset = sum(len(part) + 1 for part in lines[: line - 1]) + column - 1
+        for word in _SERVICE_WORD.finditer(text):
+            # pyoxigraph reports the failure one character past the word, or at the next token.
+            between = _COMMENT.sub("", text[word.end() : offset]) if word.start() <= offset else "x"
+            if word.start() <= offset <= word.end() + 1 or not between.strip():
+                raise UsageError(
+                    f"{source}:{text.count(chr(10), 0, word.start()) + 1}: the query calls a remote SPARQL "
+                    "SERVICE, refused: exodus sends no query and none of its values over the network "
+                    "(only the saved federated queries do, with `exodus federated NAME --allow-service`)"
+                )
+    raise InputError(describe_syntax_error(problem, text, source))
 
 
 def mask_non_code(text: str) -> str:
@@ -193,9 +243,33 @@ def project_variables(text: str, variables: list[str]) -> tuple[str, list[str]]:
     missing = [variable for variable in variables if variable not in projected]
     if not missing:
         return text, []
-    added = " ".join("?" + variable for variable in missing)
-    # Same line, so that line numbers in syntax errors still match the file.
-    return f"{text[:stop].rstrip(' ')} {added} {text[stop:]}", missing
+    if _is_aggregate(segment, masked[stop:]):
+        # A grouped query may only project group keys and aggregates; SAMPLE of the substituted
+        # constant keeps an aggregate without GROUP BY answering one row even over no solutions.
+        added = " ".join(f"(SAMPLE(?{variable}) AS ?{variable})" for variable in missing)
+    else:
+        added = " ".join("?" + variable for variable in missing)
+    # Right after the projection, on its line, so that line numbers in syntax errors still match.
+    cut = len(text[:stop].rstrip())
+    return f"{text[:cut]} {added}{text[cut:]}", missing
+
+
+_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.I)
+
+
+def _is_aggregate(projection: str, rest: str) -> bool:
+    """Whether the top-level SELECT groups: an aggregate in its projection, or GROUP BY / HAVING
+    after its WHERE group (``rest`` starts at that group, masked)."""
+    if _AGGREGATE.search(projection):
+        return True
+    opening = rest.find("{")
+    depth = 0
+    for index in range(opening, len(rest)) if opening >= 0 else ():
+        depth += rest[index] == "{"
+        depth -= rest[index] == "}"
+        if depth == 0:
+            return re.search(r"\b(GROUP\s+BY|HAVING)\b", rest[index:], re.I) is not None
+    return False
 
 
 def _materialise(result, hidden: set[str] | frozenset[str]) -> QueryOutcome:
@@ -207,7 +281,10 @@ def _materialise(result, hidden: set[str] | frozenset[str]) -> QueryOutcome:
             variables = [name for name in variables if name not in hidden]
         return QueryOutcome("SELECT", solutions_json=data, variables=variables)
     if isinstance(result, ox.QueryBoolean):
-        return QueryOutcome("ASK", boolean=bool(result))
+        # Kept serialized too: a QueryBoolean cannot be made again later for the JSON format.
+        return QueryOutcome(
+            "ASK", boolean=bool(result), solutions_json=result.serialize(format=ox.QueryResultsFormat.JSON)
+        )
     return QueryOutcome("GRAPH", triples=list(result))
 
 
@@ -222,13 +299,27 @@ def _drop_variables(data: bytes, hidden: set[str] | frozenset[str]) -> bytes:
     return json.dumps(results, ensure_ascii=False).encode("utf-8")
 
 
+# The start of a SPARQL Update, in text whose IRIs mask_non_code has blanked.
+_UPDATE = re.compile(
+    r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:|BASE)\s*)*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+    re.I,
+)
+
+
 def _user_error(error: BaseException, text: str, source: str) -> BaseException:
     if isinstance(error, SyntaxError):
+        if not mask_non_code(text).strip():
+            return InputError(f"{source}: the query is empty")
+        update = _UPDATE.match(mask_non_code(text))
+        if update:
+            return InputError(
+                f"{source}: {update.group(1).upper()} is SPARQL Update; the built graph is read-only, "
+                "only SELECT, ASK, CONSTRUCT and DESCRIBE queries run"
+            )
         return InputError(describe_syntax_error(str(error), text, source))
     if isinstance(error, (OSError, RuntimeError, ValueError, TypeError)):
-        return InputError(
-            f"{source}: the query failed: {str(error).splitlines()[0] if str(error) else error!r}"
-        )
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return InputError(f"{source}: the query failed: {first_line}")
     return error
 
 

@@ -43,7 +43,7 @@ def render(
     prefixes = {**PREFIXES, **(prefixes or {})}
     if outcome.form == "ASK":
         if output_format == "json":
-            return ox.QueryBoolean(outcome.boolean).serialize(format=ox.QueryResultsFormat.JSON)
+            return outcome.solutions_json
         return b"true\n" if outcome.boolean else b"false\n"
     if outcome.form == "GRAPH":
         rdf_format = _RDF_FORMATS["nt" if output_format == "nt" else "ttl"]
