@@ -71,6 +71,7 @@ def test_input_hash_changes_with_every_input(scratch_project, monkeypatch, chang
         path = root / "queries" / "rules" / "class-hierarchy.rq"
         path.write_text(path.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     elif change == "add a shape":
+        (root / "ontology" / "shapes").mkdir(exist_ok=True)  # git keeps no empty folder
         (root / "ontology" / "shapes" / "extra.shacl.ttl").write_text("", encoding="utf-8")
     elif change == "rename a file":
         (root / "triples" / "people.ttl").rename(root / "triples" / "persons.ttl")

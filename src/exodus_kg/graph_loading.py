@@ -69,18 +69,21 @@ def _describe_parse_error(path: Path, text: str, error: Exception) -> str:
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
     if isinstance(error, BadSyntax):
-        # BadSyntax keeps the parsed text, the offset of the failure and a 0-based line number.
+        # BadSyntax keeps the parsed text and the offset of the failure; its own line counter
+        # can run ahead (it counts some newlines twice), so line and column come from the offset.
         offset = getattr(error, "_i", None)
-        buffer = getattr(error, "_str", b"")
-        line = getattr(error, "lines", 0) + 1
-        where = f"{path}:{line}"
-        if isinstance(offset, int) and isinstance(buffer, bytes):
+        buffer = getattr(error, "_str", None)
+        if isinstance(offset, int) and isinstance(buffer, bytes) and 0 <= offset <= len(buffer):
+            line = buffer.count(b"\n", 0, offset) + 1
             line_start = buffer.rfind(b"\n", 0, offset) + 1
             column = len(buffer[line_start:offset].decode("utf-8", "replace")) + 1
-            where += f":{column}"
+            where = f"{path}:{line}:{column}"
+        else:
+            line = getattr(error, "lines", 0) + 1
+            where = f"{path}:{line}"
         reason = getattr(error, "_why", str(error))
         source_line = _line_of(text, line)
-        shown = f" near: {source_line.strip()[:80]}" if source_line.strip() else ""
+        shown = f"; near: {source_line.strip()[:80]}" if source_line.strip() else ""
         return f"{where}: Turtle syntax error: {reason}{shown}"
     line_number = getattr(error, "getLineNumber", None)
     if callable(line_number):

@@ -327,7 +327,7 @@ def load_query_file(path: Path) -> SavedQuery:
 
 def discover(project: Project) -> list[SavedQuery]:
     """Every saved query of the project, sorted by name."""
-    return [load_query_file(path) for path in project.saved_query_files()]
+    return [load_query_file(path) for path in sorted(project.saved_query_files(), key=lambda path: path.stem)]
 
 
 def get(project: Project, name: str) -> SavedQuery:
