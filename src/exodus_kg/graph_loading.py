@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,10 +40,28 @@ def _decode(path: Path, data: bytes) -> str:
 def parse_file(path: Path, graph: rdflib.Graph | None = None) -> rdflib.Graph:
     """Parse one RDF file into ``graph`` (a new graph if none is given) and return it.
 
-    Raises InputError for a missing, empty, non-UTF-8 or unparsable file, naming file and line.
+    Raises InputError for a missing, empty, non-UTF-8 or unparsable file, and for a literal that is
+    not valid for its XSD datatype ("abc"^^xsd:date), naming file and line.
     """
     path = Path(path)
     graph = rdflib.Graph() if graph is None else graph
+    text = _parse_into(path, graph)
+    check_literals(graph, {path: text})
+    return graph
+
+
+def load_graphs(paths: Iterable[Path], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Parse every file in ``paths`` into one graph (the literals are checked once, at the end)."""
+    graph = rdflib.Graph() if graph is None else graph
+    texts = {}
+    for path in paths:
+        texts[Path(path)] = _parse_into(Path(path), graph)
+    check_literals(graph, texts)
+    return graph
+
+
+def _parse_into(path: Path, graph: rdflib.Graph) -> str:
+    """Parse ``path`` into ``graph``; return the text that was parsed."""
     rdf_format = rdf_format_for(path)
     try:
         data = path.read_bytes()
@@ -49,20 +69,53 @@ def parse_file(path: Path, graph: rdflib.Graph | None = None) -> rdflib.Graph:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
     if not data.strip():
         raise InputError(f"{path}: the file is empty; add triples to it or delete it")
-    text = _decode(path, data)
+    # Windows line endings: a checkout with CRLF must give the same graph (and `exodus fmt` reads
+    # files with universal newlines), so a multi-line literal does not gain a carriage return.
+    # A byte order mark (Windows editors write one) is not part of the Turtle.
+    text = _decode(path, data).replace("\r\n", "\n").removeprefix("\ufeff")
+    # rdflib logs a traceback for each literal it cannot convert, and by default "normalizes" the
+    # lexical form of some ("yes"^^xsd:boolean becomes "false"): keep literals as written and let
+    # check_literals report the ill-typed ones. Canonical files (`exodus fmt`) are unaffected.
+    term_logger = logging.getLogger("rdflib.term")
+    was_disabled, term_logger.disabled = term_logger.disabled, True
+    was_normalizing, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
     try:
         graph.parse(data=text, format=rdf_format, publicID=path.resolve().as_uri())
     except Exception as error:  # rdflib's parsers raise many unrelated types
         raise InputError(_describe_parse_error(path, text, error)) from None
-    return graph
+    finally:
+        term_logger.disabled = was_disabled
+        rdflib.NORMALIZE_LITERALS = was_normalizing
+    return text
 
 
-def load_graphs(paths: Iterable[Path], graph: rdflib.Graph | None = None) -> rdflib.Graph:
-    """Parse every file in ``paths`` into one graph."""
-    graph = rdflib.Graph() if graph is None else graph
-    for path in paths:
-        parse_file(path, graph)
-    return graph
+def check_literals(graph: rdflib.Graph, texts: dict[Path, str] | None = None) -> None:
+    """Raise InputError for the first literal whose lexical form is not valid for its XSD datatype,
+    naming the file and line where ``texts`` (path -> text parsed) shows it."""
+    from .xsd_lexical import example, is_valid
+
+    checked: set[rdflib.Literal] = set()
+    for node in graph.objects():
+        if not isinstance(node, rdflib.Literal) or node.datatype is None or node in checked:
+            continue
+        checked.add(node)
+        if is_valid(str(node), str(node.datatype)) is not False and not node.ill_typed:
+            continue
+        name = str(node.datatype).rsplit("#", 1)[-1]
+        where = _find_literal(node, texts or {})
+        hint = f" (example: {example(str(node.datatype))})" if example(str(node.datatype)) else ""
+        raise InputError(f"{where}: {str(node)!r} is not a valid xsd:{name}{hint}")
+
+
+def _find_literal(literal: rdflib.Literal, texts: dict[Path, str]) -> str:
+    """The "file:line" where the literal is first written with a datatype, else the file names."""
+    quoted = re.escape(str(literal))
+    pattern = re.compile(f"([\"']){quoted}\\1\\s*\\^\\^")
+    for path, text in texts.items():
+        match = pattern.search(text)
+        if match:
+            return f"{path}:{text.count(chr(10), 0, match.start()) + 1}"
+    return ", ".join(str(path) for path in texts) or "the graph"
 
 
 def _describe_parse_error(path: Path, text: str, error: Exception) -> str:

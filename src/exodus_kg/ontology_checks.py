@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from rdflib import Graph
-from rdflib.namespace import RDF
+from rdflib.namespace import OWL, RDF
 
 from .errors import ExodusError
 
@@ -48,18 +48,55 @@ def _compiled_profile_checker(work_dir: Path) -> Path:
     return work_dir
 
 
+def imported_ontologies(graph: Graph) -> list[str]:
+    """The IRIs the graph owl:imports. The checks never fetch them (no network access)."""
+    return sorted(str(iri) for iri in graph.objects(None, OWL.imports))
+
+
+def _without_imports(graph: Graph) -> Graph:
+    """The graph itself, or a copy without its owl:imports: the OWL API and owlready2 would fetch
+    every imported ontology over the network."""
+    if (None, OWL.imports, None) not in graph:
+        return graph
+    copy = Graph()
+    for triple in graph:
+        if triple[1] != OWL.imports:
+            copy.add(triple)
+    return copy
+
+
+def _java_failure(stderr: str) -> str:
+    """The one line of a Java failure worth showing (the exception's message), not its stack."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("Exception in thread"):
+            return line.split(" ", 4)[-1] if line.count(" ") >= 4 else line
+    meaningful = [line for line in lines if not line.startswith(("at ", "...", "SLF4J:"))]
+    return (meaningful or lines or ["no message"])[-1][:500]
+
+
 def dl_profile(ontology_file: Path) -> CheckResult:
-    """Violations of the OWL 2 DL profile, as reported by the OWL API's OWL2DLProfile."""
+    """Violations of the OWL 2 DL profile, as reported by the OWL API's OWL2DLProfile.
+
+    An owl:imports is not followed: the file is checked alone (a copy without the import).
+    """
+    from .graph_loading import parse_file
+
     java = _java()
+    ontology = parse_file(Path(ontology_file))
     with tempfile.TemporaryDirectory(prefix="exodus-dl-") as tmp:
         class_dir = _compiled_profile_checker(Path(tmp))
+        checked = Path(ontology_file)
+        if imported_ontologies(ontology):
+            checked = Path(tmp) / "ontology-without-imports.ttl"
+            _without_imports(ontology).serialize(checked, format="turtle", encoding="utf-8")
         run = subprocess.run(
-            [java, "-cp", f"{OWLAPI_CLASSPATH}{os.pathsep}{class_dir}", "DLProfileCheck", str(ontology_file)],
+            [java, "-cp", f"{OWLAPI_CLASSPATH}{os.pathsep}{class_dir}", "DLProfileCheck", str(checked)],
             capture_output=True, text=True, check=False,
         )
     lines = run.stdout.splitlines()
     if run.returncode != 0 or not lines or lines[-1] not in ("IN_PROFILE", "NOT_IN_PROFILE"):
-        raise ExodusError(f"the OWL API could not check {ontology_file}: {run.stderr.strip()[-500:]}", 2)
+        raise ExodusError(f"the OWL API could not check {ontology_file}: {_java_failure(run.stderr)}", 2)
     problems = [line.split("\t", 1)[1] for line in lines if line.startswith("VIOLATION\t")]
     return CheckResult(lines[-1] == "IN_PROFILE", problems)
 
@@ -71,7 +108,7 @@ def hermit_consistency(graph: Graph) -> CheckResult:
     _java()
     with tempfile.TemporaryDirectory(prefix="exodus-hermit-") as tmp:
         path = Path(tmp) / "graph.nt"
-        graph.serialize(path, format="nt", encoding="utf-8")
+        _without_imports(graph).serialize(path, format="nt", encoding="utf-8")
         world = owlready2.World()
         ontology = world.get_ontology(path.as_uri()).load()
         try:

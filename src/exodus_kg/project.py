@@ -26,7 +26,7 @@ SHIPPED_DATA_DIR = PACKAGE_DIR / "_data"
 CACHE_SUBDIR = "exodus-kg"
 
 # The modules whose code decides what a build contains (hashed with the inputs).
-BUILD_CODE = ("build.py", "graph_loading.py", "reasoning.py", "shape_validation.py")
+BUILD_CODE = ("build.py", "graph_loading.py", "reasoning.py", "shape_validation.py", "xsd_lexical.py")
 
 # Extensions rdflib can parse, mapped to its format names; graph_loading.py uses the same table.
 RDF_EXTENSIONS = {

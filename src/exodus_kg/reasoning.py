@@ -182,6 +182,9 @@ def parse_rule(path: Path) -> Rule:
         raise InputError(f"{path}: a rule needs a '#+ summary:' header line saying what it derives")
     if not _CONSTRUCT.search(text):
         raise InputError(f"{path}: a rule must be a SPARQL CONSTRUCT query")
+    from .query_engine import refuse_service
+
+    refuse_service(text, str(path))  # a build never goes to the network
     tags = tuple(tag.strip() for tag in " ".join(fields.get("tags", [])).split(",") if tag.strip())
     return Rule(
         name=path.stem,

@@ -40,12 +40,6 @@ REQUIRED = "required"
 _PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _PARAM_VARIABLE = re.compile(r"[?$]_([A-Za-z0-9_]+)")
 _PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
-_LEXICAL = {
-    "integer": re.compile(r"^[+-]?\d+$"),
-    "boolean": re.compile(r"^(true|false)$"),
-    "gYear": re.compile(r"^-?\d{4}$"),
-    "gYearMonth": re.compile(r"^-?\d{4}-(0[1-9]|1[0-2])$"),
-}
 
 
 class _Record:
@@ -183,33 +177,16 @@ def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: st
         return BoundValue(param, "iri", expand_iri(value, prefixes, problem))
     if param.type == "string":
         return BoundValue(param, "literal", raw, XSD + "string")
-    if param.type in _LEXICAL:
-        if not _LEXICAL[param.type].match(value):
+    if param.type in PARAM_TYPES:
+        # The XSD lexical space, not Python's parsers: int() reads full-width digits and
+        # date.fromisoformat reads "20240805", which would be bound as ill-typed literals.
+        from .xsd_lexical import example, is_valid
+
+        if not is_valid(value, XSD + param.type):
             article = "an" if param.type[0] in "aeiou" else "a"
-            raise UsageError(problem + f"{article} {param.type} (example: {_EXAMPLES[param.type]})")
+            raise UsageError(problem + f"{article} {param.type} (example: {example(XSD + param.type)})")
         return BoundValue(param, "literal", value, XSD + param.type)
-    if param.type == "decimal":
-        from decimal import Decimal, InvalidOperation
-
-        try:
-            Decimal(value)
-        except InvalidOperation:
-            raise UsageError(problem + "a decimal (example: 7.5)") from None
-        if not re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", value):
-            raise UsageError(problem + "a decimal (example: 7.5)")
-        return BoundValue(param, "literal", value, XSD + "decimal")
-    if param.type == "date":
-        from datetime import date
-
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise UsageError(problem + "a date (example: 2024-08-05)") from None
-        return BoundValue(param, "literal", value, XSD + "date")
     raise UsageError(f"{where}parameter {param.name}: unknown type {param.type!r}")
-
-
-_EXAMPLES = {"integer": "2024", "boolean": "true", "gYear": "2024", "gYearMonth": "2024-08"}
 
 
 def expand_iri(value: str, prefixes: dict[str, str], problem: str = "") -> str:

@@ -67,9 +67,14 @@ def fill_offsets(graph: Graph, article_text: str) -> int:
 
 
 def format_file(path: Path, article_path: Path, check_only: bool = False) -> FormatResult:
+    from .graph_loading import parse_file
+
+    # The build's own reader first: its InputError names file, line and column (syntax, an empty
+    # or non-UTF-8 file, an ill-typed literal) where rdflib's message is a multi-line dump.
+    parse_file(path)
     original = path.read_text(encoding="utf-8")
     graph = Graph()
-    graph.parse(data=original, format="turtle", publicID=URIRef(path.resolve().as_uri()))
+    graph.parse(data=original.removeprefix("\ufeff"), format="turtle", publicID=URIRef(path.resolve().as_uri()))
     filled = fill_offsets(graph, read_article_text(article_path))
     text = canonical_turtle(graph)
     changed = text != original

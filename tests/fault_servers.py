@@ -1,0 +1,174 @@
+"""Real HTTP servers on 127.0.0.1 that misbehave on purpose, for tests of what exodus does then.
+
+- ``RecordingServer``: answers every request with a chosen status (200 with an empty SPARQL result, 401,
+  403, 500 ...) and records each request, so a test can prove that nothing was sent to it at all.
+- ``HangingServer``: accepts connections and never answers (a server that hangs).
+- ``FailingProxy``: forwards to a real server (Oxigraph) and, from the Nth request on, answers 500
+  without forwarding: a store that breaks in the middle of a push.
+
+Each is a ``http.server`` in a thread of the test process; none is a mock of exodus's own code.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+import urllib.error
+import urllib.request
+
+HOST = "127.0.0.1"
+EMPTY_RESULTS = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
+REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+class RecordingServer:
+    """Answers every request with ``status``; ``requests`` lists (method, path) of what arrived."""
+
+    def __init__(self, status: int = 200):
+        self.status = status
+        self.requests: list[tuple[str, str]] = []
+        owner = self
+
+        class Handler(_Quiet):
+            def _answer(self):
+                owner.requests.append((self.command, self.path))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                body = EMPTY_RESULTS if owner.status == 200 else f"{owner.status} on purpose".encode()
+                self.send_response(owner.status, REASONS.get(owner.status))
+                if owner.status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="exodus-test"')
+                content_type = "application/sparql-results+json" if owner.status == 200 else "text/plain"
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.server.server_address[1]}"
+
+    def __enter__(self) -> RecordingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class HangingServer:
+    """Listens on a port, accepts every connection and never sends a byte."""
+
+    def __init__(self):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind((HOST, 0))
+        self.socket.listen(64)
+        self.accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self.socket.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                continue
+            self.accepted.append(connection)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.socket.getsockname()[1]}"
+
+    def __enter__(self) -> HangingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self.thread.join(timeout=10)
+        for connection in self.accepted:
+            connection.close()
+        self.socket.close()
+
+
+class FailingProxy:
+    """Forwards to ``upstream`` until ``fail_from`` requests have passed; every later request that
+    would change data (POST, PUT, DELETE) gets HTTP 500 without reaching the upstream server."""
+
+    def __init__(self, upstream: str, fail_from: int):
+        self.upstream = upstream.rstrip("/")
+        self.fail_from = fail_from
+        self.forwarded = 0
+        self.refused = 0
+        owner = self
+        lock = threading.Lock()
+
+        class Handler(_Quiet):
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                with lock:
+                    writes = self.command != "GET" and not (
+                        self.path.startswith("/query") and self.command == "POST"
+                    )
+                    fail = writes and owner.forwarded >= owner.fail_from
+                    if fail:
+                        owner.refused += 1
+                    else:
+                        owner.forwarded += 1
+                if fail:
+                    message = b"the store broke on purpose"
+                    self.send_response(500, "Internal Server Error")
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(message)))
+                    self.end_headers()
+                    self.wfile.write(message)
+                    return
+                request = urllib.request.Request(owner.upstream + self.path, data=body, method=self.command)
+                for name in ("Content-Type", "Accept"):
+                    if self.headers.get(name):
+                        request.add_header(name, self.headers[name])
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        status, headers, payload = response.status, response.headers, response.read()
+                except urllib.error.HTTPError as error:
+                    status, headers, payload = error.code, error.headers, error.read()
+                self.send_response(status)
+                if headers.get("Content-Type"):
+                    self.send_header("Content-Type", headers["Content-Type"])
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FailingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)

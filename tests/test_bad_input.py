@@ -1,0 +1,617 @@
+"""Bad and hostile input (issue 9): every mistake gets one clear line, a documented exit code, and no
+lost or half-written data.
+
+Each test runs the real command line in a child process on a private copy of the article project
+(tests/project_copies.py), so a traceback or a wrong exit code shows as a user would see it. The
+README's "Errors and exit codes" table lists these cases; test_readme_lists_every_case keeps the two
+in step. Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 a remote endpoint failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from fault_servers import FailingProxy, HangingServer, RecordingServer
+from oxigraph_server import OxigraphServer
+from project_copies import (
+    ROOT,
+    assert_fails_cleanly,
+    clone_built_article,
+    copy_article,
+    exodus_env,
+    run_exodus,
+)
+
+PREFIXES = """@prefix exd: <https://w3id.org/exodus-kg/id/> .
+@prefix exo: <https://w3id.org/exodus-kg/ontology#> .
+@prefix exv: <https://w3id.org/exodus-kg/vocab/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A private copy of the built article project that the test may break."""
+    return clone_built_article(tmp_path / "project")
+
+
+def add_turtle(project: Path, name: str, body: str, prefixes: bool = True) -> Path:
+    path = project / "triples" / name
+    path.write_text((PREFIXES + "\n" if prefixes else "") + body, encoding="utf-8")
+    return path
+
+
+def added_line(path: Path, fragment: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if fragment in line)
+
+
+# --- data: the Turtle files ------------------------------------------------------------------------
+
+
+def test_malformed_turtle_names_file_line_and_column(project):
+    path = add_turtle(project, "broken.ttl", 'exd:x rdfs:label "no end to this string@en .\n')
+    result = run_exodus("build", project=project)
+    line = assert_fails_cleanly(result, 2, "broken.ttl:", "Turtle syntax error")
+    assert re.search(rf"broken\.ttl:{added_line(path, 'no end')}:\d+:", line)
+
+
+def test_unknown_prefix_names_the_prefix_and_the_line(project):
+    path = add_turtle(project, "prefix.ttl", "exd:x foaf:name \"X\" .\n")
+    result = run_exodus("build", project=project)
+    line = assert_fails_cleanly(result, 2, "prefix.ttl:", 'Prefix "foaf:" not bound')
+    assert f"prefix.ttl:{added_line(path, 'foaf:name')}:" in line
+
+
+@pytest.mark.parametrize(
+    ("literal", "datatype"),
+    [
+        ('"abc"^^xsd:date', "xsd:date"),
+        ('"2024-02-30"^^xsd:date', "xsd:date"),
+        ('"20240805"^^xsd:date', "xsd:date"),
+        ('"abcd"^^xsd:gYear', "xsd:gYear"),
+        ('"2024-13"^^xsd:gYearMonth', "xsd:gYearMonth"),
+        ('"yes"^^xsd:boolean', "xsd:boolean"),
+        ('"１２"^^xsd:integer', "xsd:integer"),
+    ],
+    ids=["abc-date", "feb-30", "basic-format-date", "word-year", "month-13", "yes-boolean", "fullwidth-integer"],
+)
+def test_wrong_datatype_is_an_input_error_naming_file_and_line(project, literal, datatype):
+    """Regression: "abc"^^xsd:date was accepted (exit 0) and rdflib printed a traceback on stderr;
+    "yes"^^xsd:boolean silently became false; gYear and gYearMonth were not checked at all."""
+    path = add_turtle(project, "dates.ttl", f"exd:departure-peter-deng-2024 exo:reportedDate {literal} .\n")
+    result = run_exodus("build", project=project)
+    line = assert_fails_cleanly(result, 2, f"dates.ttl:{added_line(path, literal)}:", f"is not a valid {datatype}")
+    assert "example:" in line
+
+
+def test_a_triple_that_breaks_the_shapes_fails_the_check_and_no_stale_graph_is_served(project):
+    before = run_exodus("query", "departures", "-f", "csv", project=project)
+    assert before.returncode == 0, before.stderr
+    # A departure with no person, no evidence and no certainty.
+    add_turtle(project, "shapeless.ttl", 'exd:departure-nobody a exo:Departure ;\n    rdfs:label "Nobody leaves"@en .\n')
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 1, "validation failed", "exodus validate")
+    # The cached graph of the old inputs must not answer for the new ones.
+    query = run_exodus("query", "departures", "-f", "csv", project=project)
+    assert_fails_cleanly(query, 1, "validation failed")
+    assert query.stdout == ""
+
+
+def test_a_duplicate_entity_with_conflicting_labels_is_reported_by_validate(project):
+    add_turtle(project, "duplicate.ttl", 'exd:sam-altman rdfs:label "Samuel H. Altman"@en .\n')
+    result = run_exodus("validate", project=project)
+    assert_fails_cleanly(result, 1, "validation failed")
+    violation = result.stdout[result.stdout.index("Violation (1)"):]
+    assert "exd:sam-altman" in violation and "sh:UniqueLangConstraintComponent" in violation
+    assert "path rdfs:label" in violation
+
+
+def test_an_empty_file_is_named(project):
+    (project / "triples" / "empty.ttl").write_bytes(b"  \n\n")
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, "empty.ttl: the file is empty")
+
+
+def test_a_file_that_is_not_utf8_names_line_and_byte(project):
+    (project / "triples" / "latin1.ttl").write_bytes(
+        PREFIXES.encode() + '\nexd:x rdfs:label "caf\u00e9"@en .\n'.encode("latin-1")
+    )
+    result = run_exodus("build", project=project)
+    line = assert_fails_cleanly(result, 2, "latin1.ttl:", "not UTF-8", "0xe9")
+    assert f"latin1.ttl:{PREFIXES.count(chr(10)) + 2}:" in line
+
+
+def test_a_utf8_byte_order_mark_is_accepted(project):
+    """Regression: a file saved by a Windows editor with a BOM failed with a syntax error at 1:1."""
+    body = PREFIXES + '\nexd:bom-test rdfs:comment "written with a byte order mark"@en .\n'
+    (project / "triples" / "bom.ttl").write_bytes(b"\xef\xbb\xbf" + body.encode())
+    result = run_exodus("sparql", "ASK { exd:bom-test rdfs:comment ?c }", project=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "true"
+
+
+def test_a_broken_rdf_xml_file_names_file_and_line(project):
+    (project / "triples" / "broken.rdf").write_text(
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about="https://w3id.org/exodus-kg/id/x">\n</rdf:RDF>\n',
+        encoding="utf-8",
+    )
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, "broken.rdf:4:", "RDF/XML syntax error")
+
+
+@pytest.mark.slow
+def test_windows_line_endings_give_the_same_graph(project):
+    """Regression: with CRLF files a multi-line literal gained a carriage return in `exodus build`
+    while `exodus fmt` (universal newlines) saw none. The article itself is never converted: its
+    evidence offsets count its characters (see .gitattributes)."""
+    add_turtle(project, "multiline.ttl", 'exd:crlf-test rdfs:comment """first line\nsecond line"""@en .\n')
+    ask = "SELECT ?c WHERE { exd:crlf-test rdfs:comment ?c }"
+
+    def snapshot() -> dict:
+        outputs = {name: run_exodus("query", name, "-f", "csv", project=project)
+                   for name in ("departures", "evidence-for", "alumni-companies")}
+        outputs["stats"] = run_exodus("stats", "-f", "json", project=project)
+        outputs["comment"] = run_exodus("sparql", ask, "-f", "json", project=project)
+        for name, result in outputs.items():
+            assert result.returncode == 0, (name, result.stderr)
+        return {name: result.stdout for name, result in outputs.items()}
+
+    with_lf = snapshot()
+    converted = 0
+    for path in project.rglob("*.ttl"):
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        converted += 1
+    assert converted > 10 and b"\r\n" in (project / "triples" / "multiline.ttl").read_bytes()
+    with_crlf = snapshot()
+
+    assert with_crlf == with_lf
+    [binding] = json.loads(with_crlf["comment"])["results"]["bindings"]
+    assert binding["c"]["value"] == "first line\nsecond line"
+    # fmt reads CRLF files as canonical; only the file this test wrote by hand is not.
+    fmt = run_exodus("fmt", "--check", project=project)
+    assert [line.rsplit("/", 1)[-1] for line in fmt.stdout.splitlines()] == ["multiline.ttl: not canonical"]
+
+
+def test_the_article_is_never_converted_by_git():
+    """A checkout with core.autocrlf would add a character per line to the article and move every
+    evidence offset: .gitattributes keeps the file byte for byte."""
+    result = subprocess.run(
+        ["git", "check-attr", "text", "eol", "--", "triples/source/article.txt"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    assert "text: unset" in result.stdout, result.stdout
+    assert b"\r" not in (ROOT / "triples" / "source" / "article.txt").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_very_large_file_with_a_mistake_on_its_last_line(project):
+    """200,000 generated triples and one bad line at the end: the message points at that line."""
+    path = project / "triples" / "generated.ttl"
+    count = 200_000
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(PREFIXES)
+        for index in range(count):
+            handle.write(f'exd:generated-{index} rdfs:comment "generated triple {index}"@en .\n')
+        handle.write('exd:generated-last rdfs:comment "the last one, with no end .\n')
+    bad_line = PREFIXES.count("\n") + count + 1
+    started = time.monotonic()
+    result = run_exodus("build", project=project, timeout=900)
+    line = assert_fails_cleanly(result, 2, f"generated.ttl:{bad_line}:", "Turtle syntax error")
+    assert "the last one" in line
+    assert time.monotonic() - started < 600
+
+
+# --- the project folder and its paths --------------------------------------------------------------
+
+
+def test_a_missing_project_folder():
+    result = run_exodus("stats", project=Path("/nonexistent/exodus-project"))
+    assert_fails_cleanly(result, 2, "--project /nonexistent/exodus-project", "not an exodus-kg project")
+    fast_path = run_exodus("query", "departures", project=Path("/nonexistent/exodus-project"))
+    assert_fails_cleanly(fast_path, 2, "not an exodus-kg project")
+
+
+def test_exodus_project_pointing_at_a_folder_that_is_not_a_project(tmp_path):
+    (tmp_path / "triples").mkdir()  # but no ontology/
+    env = {key: value for key, value in os.environ.items()}
+    env.update(EXODUS_PROJECT=str(tmp_path), PYTHONIOENCODING="utf-8")
+    result = run_exodus("queries", env=env)
+    assert_fails_cleanly(result, 2, "EXODUS_PROJECT", "not an exodus-kg project")
+
+
+@pytest.mark.slow
+def test_a_project_in_a_folder_with_spaces_and_chinese_characters(tmp_path):
+    root = copy_article(tmp_path / "目錄 with space" / "專案 copy")
+    build = run_exodus("build", project=root)
+    assert build.returncode == 0, build.stderr
+    assert "目錄 with space" in build.stdout
+    query = run_exodus("query", "departures", "-f", "csv", project=root)
+    assert query.returncode == 0, query.stderr
+    assert "/john-schulman," in query.stdout
+    output = tmp_path / "輸出 folder" / "圖 export.nq"
+    output.parent.mkdir()
+    export = run_exodus("export", "-o", str(output), project=root, cwd=tmp_path / "目錄 with space")
+    assert export.returncode == 0, export.stderr
+    assert output.stat().st_size > 100_000
+    # An error message names such a path as it is.
+    (root / "triples" / "壞 file.ttl").write_text("exd:x exd:y .\n", encoding="utf-8")
+    broken = run_exodus("build", project=root)
+    assert_fails_cleanly(broken, 2, "壞 file.ttl:1:")
+
+
+def test_export_into_a_read_only_folder_fails_cleanly_and_writes_nothing(project, tmp_path):
+    target = tmp_path / "locked"
+    target.mkdir()
+    (target / "exodus.ttl").write_text("the previous export\n", encoding="utf-8")
+    for name in ("exodus.ttl", "new-file.nq"):  # a file to replace, and a new one
+        result = run_exodus("export", "-o", str(target / name), project=project, read_only=target)
+        line = assert_fails_cleanly(result, 2, name)
+        assert "not writable" in line or "cannot write" in line
+    assert sorted(p.name for p in target.iterdir()) == ["exodus.ttl"]
+    assert (target / "exodus.ttl").read_text(encoding="utf-8") == "the previous export\n"
+    target.chmod(0o755)
+
+
+@pytest.mark.slow
+def test_a_read_only_project_builds_into_the_user_cache(tmp_path):
+    project = copy_article(tmp_path / "project")
+    cache = tmp_path / "user-cache"
+    env = exodus_env(XDG_CACHE_HOME=str(cache))
+    result = run_exodus("query", "departures", "-f", "csv", project=project, env=env, read_only=project)
+    assert result.returncode == 0, result.stderr
+    assert "/john-schulman," in result.stdout
+    assert not (project / "build").exists()
+    assert [path.name for path in (cache / "exodus-kg").iterdir()]
+    for path in [project, *project.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+def test_export_into_a_missing_folder_or_onto_a_folder(project, tmp_path):
+    missing = run_exodus("export", "-o", str(tmp_path / "no" / "such" / "folder" / "x.ttl"), project=project)
+    assert_fails_cleanly(missing, 2, "cannot write in", "No such file or directory")
+    onto_folder = run_exodus("export", "-o", str(tmp_path), project=project)
+    assert_fails_cleanly(onto_folder, 2, "is a directory")
+
+
+# --- saved queries and their parameters ----------------------------------------------------------
+
+TEST_QUERY = """#+ summary: Statements reported since a day (a test query of tests/test_bad_input.py)
+#+ description: Typed parameters: a required date, an integer and a gYear with defaults.
+#+ param: since - date - required - the first day
+#+ param: limit - integer - 5 - at most this many rows
+#+ param: year - gYear - 2024 - unused in the pattern but checked
+PREFIX exo: <https://w3id.org/exodus-kg/ontology#>
+SELECT ?statement ?date WHERE {
+  ?statement exo:date ?date .
+  FILTER (?date >= ?_since && ?_limit > 0 && ?_year != "0")
+}
+ORDER BY ?statement
+"""
+
+
+@pytest.fixture
+def query_project(project) -> Path:
+    (project / "queries" / "reported-since.rq").write_text(TEST_QUERY, encoding="utf-8")
+    return project
+
+
+def test_unknown_query_name_suggests_the_closest(project):
+    result = run_exodus("query", "departurs", project=project)
+    assert_fails_cleanly(result, 2, "no saved query named 'departurs'", "did you mean departures")
+
+
+def test_unknown_query_name_without_a_close_one_points_to_the_list(project):
+    result = run_exodus("query", "xyzzy-plugh", project=project)
+    assert_fails_cleanly(result, 2, "run `exodus queries`")
+
+
+def test_a_query_name_that_is_a_path_is_not_a_query(project):
+    for name in ("../queries/departures", "/etc/passwd"):
+        assert_fails_cleanly(run_exodus("query", name, project=project), 2, "no saved query named")
+
+
+def test_missing_required_parameter(query_project):
+    result = run_exodus("query", "reported-since", project=query_project)
+    assert_fails_cleanly(result, 2, "missing parameter since", "-p since VALUE")
+
+
+def test_unknown_parameter_lists_the_known_ones(query_project):
+    result = run_exodus("query", "reported-since", "-p", "sinse", "2024-01-01", project=query_project)
+    assert_fails_cleanly(result, 2, "unknown parameter 'sinse'", "since (date)", "limit (integer)")
+
+
+def test_a_parameter_given_twice(query_project):
+    result = run_exodus("query", "reported-since", "-p", "since", "2024-01-01", "-p", "since", "2023-01-01",
+                        project=query_project)
+    assert_fails_cleanly(result, 2, "parameter since given twice")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("since", "yesterday", "is not a date"),
+        ("since", "20240805", "is not a date"),
+        ("since", "2024-W32-1", "is not a date"),
+        ("since", "2024-02-30", "is not a date"),
+        ("limit", "５", "is not an integer"),
+        ("limit", "5 rows", "is not an integer"),
+        ("year", "24", "is not a gYear"),
+    ],
+    ids=["word", "basic-format", "week-date", "feb-30", "fullwidth-digit", "trailing-word", "short-year"],
+)
+def test_an_ill_typed_parameter_is_refused_before_the_query_runs(query_project, name, value, expected):
+    """Regression: Python's date.fromisoformat and int() accepted "20240805", "2024-W32-1" and "５",
+    which were then bound as ill-typed XSD literals and matched nothing, silently."""
+    args = ["-p", "since", "2024-01-01"] if name != "since" else []
+    result = run_exodus("query", "reported-since", *args, "-p", name, value, project=query_project)
+    assert_fails_cleanly(result, 2, f"parameter {name}", expected, "example:")
+
+
+def test_a_well_typed_parameter_runs(query_project):
+    result = run_exodus("query", "reported-since", "-p", "since", "2024-08-01", "-f", "csv", project=query_project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("statement,date")
+
+
+def test_an_iri_parameter_with_an_unknown_prefix(project):
+    result = run_exodus("query", "departures", "-p", "person", "foo:bar", project=project)
+    assert_fails_cleanly(result, 2, "parameter person", "unknown prefix foo:")
+
+
+def test_invalid_sparql_says_where(project):
+    result = run_exodus("sparql", "SELECT ?x WHERE {\n  ?x ?y ?z .\n  ?x <http://a b> ?z .\n}", project=project)
+    assert_fails_cleanly(result, 2, "query:3:18:", "SPARQL syntax error", "near: ?x <http://a b>")
+
+
+def test_invalid_sparql_in_a_saved_query_names_the_file(project):
+    (project / "queries" / "broken.rq").write_text(
+        "#+ summary: broken on purpose\n#+ description: a test\nSELECT ?x\nWHER { ?x ?y ?z }\n", encoding="utf-8"
+    )
+    result = run_exodus("query", "broken", project=project)
+    assert_fails_cleanly(result, 2, "broken.rq:4:6:", "SPARQL syntax error", "near: WHER")
+
+
+def test_a_malformed_saved_query_header_names_file_and_line(project):
+    (project / "queries" / "odd-header.rq").write_text(
+        "#+ summary: fine\n#+ colour: blue\nSELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8"
+    )
+    result = run_exodus("query", "odd-header", project=project)
+    assert_fails_cleanly(result, 2, "odd-header.rq:2:", "unknown header key 'colour'")
+
+
+def test_a_saved_query_that_is_not_utf8(project):
+    (project / "queries" / "latin1.rq").write_bytes("#+ summary: caf\u00e9\nSELECT * WHERE { ?s ?p ?o }\n".encode("latin-1"))
+    assert_fails_cleanly(run_exodus("query", "latin1", project=project), 2, "latin1.rq", "not UTF-8")
+
+
+def test_an_empty_query(project):
+    """Regression: the message was "expected [_]"."""
+    assert_fails_cleanly(run_exodus("sparql", "", project=project), 2, "the query is empty")
+    assert_fails_cleanly(run_exodus("sparql", "-", project=project, stdin="# only a comment\n"), 2,
+                         "<stdin>: the query is empty")
+
+
+def test_a_sparql_update_is_refused_as_such(project):
+    """Regression: the message was "expected CONSTRUCT"."""
+    result = run_exodus("sparql", "PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c }", project=project)
+    assert_fails_cleanly(result, 2, "INSERT is SPARQL Update", "read-only")
+
+
+def test_a_query_file_that_cannot_be_read(project, tmp_path):
+    assert_fails_cleanly(run_exodus("sparql", f"@{tmp_path}/missing.rq", project=project), 2,
+                         "missing.rq: cannot read the query")
+    (tmp_path / "latin1.rq").write_bytes(b"SELECT ?caf\xe9 WHERE {}")
+    assert_fails_cleanly(run_exodus("sparql", f"@{tmp_path}/latin1.rq", project=project), 2, "not UTF-8")
+
+
+def test_a_query_that_runs_too_long_stops_at_the_timeout(project):
+    started = time.monotonic()
+    result = run_exodus(
+        "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "--timeout", "1",
+        project=project, timeout=120,
+    )
+    assert_fails_cleanly(result, 2, "still running after 1 s", "--timeout")
+    assert time.monotonic() - started < 60  # the process does not wait for the abandoned query
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "abc"])
+def test_a_timeout_that_is_not_a_positive_number(project, value):
+    """Regression: --timeout nan passed click's range check and meant "no limit"."""
+    result = run_exodus("sparql", "ASK { ?s ?p ?o }", "--timeout", value, project=project)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "timeout" in result.stderr.lower()
+
+
+def test_an_unknown_output_format(project):
+    result = run_exodus("query", "departures", "-f", "xml", project=project)
+    assert_fails_cleanly(result, 2, "'xml' is not one of")
+
+
+def test_show_an_entity_that_is_not_there(project):
+    result = run_exodus("show", "Nobody In Particular", project=project)
+    assert_fails_cleanly(result, 2, "no entity 'Nobody In Particular'")
+
+
+# --- the network: never touched unless the user opts in ------------------------------------------------
+
+
+@pytest.fixture
+def recorder():
+    with RecordingServer(200) as server:
+        yield server
+
+
+SERVICE_FORMS = {
+    "plain": "SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "no-space": "SELECT * WHERE {{ SERVICE<{url}>{{ ?s ?p ?o }} }}",
+    "silent": "ASK {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "lower-case": "select * where {{ ?x a exo:Departure . service <{url}> {{ ?x ?p ?o }} }}",
+    "hyphenated-prefix": "PREFIX my-endpoint: <{url}>\nSELECT * WHERE {{\n  ?x a exo:Departure .\n  SERVICE my-endpoint: {{ ?x ?p ?o }}\n}}",
+    "after-carriage-return-comment": "SELECT * WHERE {{ ?x a exo:Departure . # comment\rSERVICE <{url}> {{ ?x ?p ?o }}\n}}",
+    "after-iri-with-hash": "SELECT * WHERE {{ ?x a <https://w3id.org/exodus-kg/ontology#Departure> . SERVICE <{url}> {{ ?x ?p ?o }} }}",
+}
+
+
+@pytest.mark.parametrize("form", list(SERVICE_FORMS))
+def test_an_ad_hoc_service_query_is_refused_and_sends_nothing(project, recorder, form):
+    """Regression: pyoxigraph sent every SERVICE clause over the network; a check of the query text
+    by regular expression misses `SERVICE<iri>`, a hyphenated prefix or a comment ended by CR."""
+    query = SERVICE_FORMS[form].format(url=recorder.base_url + "/sparql")
+    result = run_exodus("sparql", query, project=project)
+    assert_fails_cleanly(result, 2, "calls a remote SPARQL SERVICE", "--allow-service")
+    assert recorder.requests == []
+
+
+def test_a_saved_query_with_service_is_refused_and_sends_nothing(project, recorder):
+    (project / "queries" / "remote.rq").write_text(
+        "#+ summary: a saved query that calls a service\n#+ description: test\n"
+        f"SELECT * WHERE {{\n  ?s ?p ?o .\n  SERVICE <{recorder.base_url}/sparql> {{ ?s ?p ?o }}\n}}\n",
+        encoding="utf-8",
+    )
+    result = run_exodus("query", "remote", project=project)
+    assert_fails_cleanly(result, 2, "remote.rq:5:", "calls a remote SPARQL SERVICE")
+    assert recorder.requests == []
+
+
+def test_a_rule_with_service_stops_the_build_before_it_sends_anything(project, recorder):
+    (project / "queries" / "rules" / "zz-remote.rq").write_text(
+        "#+ summary: a rule that calls a service\n"
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{recorder.base_url}/sparql> {{ ?s ?p ?o }} }}\n",
+        encoding="utf-8",
+    )
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, "zz-remote.rq", "calls a remote SPARQL SERVICE")
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT ?s WHERE { ?s rdfs:label "customer service"@en } # a service of sorts',
+        "SELECT ?service WHERE { ?service a exo:Departure } LIMIT 1",
+        'SELECT ?s WHERE { ?s rdfs:label ?l FILTER(CONTAINS(?l, """SERVICE <http://x/> { }""")) }',
+    ],
+    ids=["in-a-string-and-a-comment", "in-a-variable", "in-a-long-string"],
+)
+def test_the_word_service_elsewhere_is_not_a_service_call(project, query):
+    result = run_exodus("sparql", query, project=project)
+    assert result.returncode == 0, result.stderr
+
+
+def test_owl_imports_of_a_remote_ontology_are_never_fetched_by_the_build(project, recorder):
+    ontology = project / "ontology" / "exodus.ttl"
+    text = ontology.read_text(encoding="utf-8")
+    marker = "<https://w3id.org/exodus-kg/ontology>\n    a owl:Ontology ;\n"
+    assert marker in text
+    ontology.write_text(
+        text.replace(marker, marker + f"    owl:imports <{recorder.base_url}/remote-ontology> ;\n"), encoding="utf-8"
+    )
+    result = run_exodus("build", project=project)
+    assert result.returncode == 0, result.stderr
+    assert recorder.requests == []
+
+
+def test_the_owl_checks_do_not_follow_owl_imports(tmp_path, recorder):
+    """Regression: `exodus check-ontology` fetched every owl:imports (the OWL API and owlready2 both
+    follow them), then printed a Java stack trace when the fetch failed."""
+    if not shutil.which("java"):
+        pytest.skip("java is not installed")
+    from exodus_kg import ontology_checks
+    from exodus_kg.graph_loading import parse_file
+
+    path = tmp_path / "importing.ttl"
+    path.write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix ex: <https://example.org/> .\n"
+        f"<https://example.org/onto> a owl:Ontology ; owl:imports <{recorder.base_url}/imported> .\n"
+        "ex:A a owl:Class .\n",
+        encoding="utf-8",
+    )
+    graph = parse_file(path)
+    assert ontology_checks.imported_ontologies(graph) == [f"{recorder.base_url}/imported"]
+    if Path("/usr/share/java/owlapi-distribution.jar").exists() and shutil.which("javac"):
+        assert ontology_checks.dl_profile(path).ok
+    assert ontology_checks.hermit_consistency(graph).ok
+    assert recorder.requests == []
+
+
+def test_a_java_failure_is_one_line():
+    stderr = (
+        "SLF4J: Class path contains multiple SLF4J bindings.\n"
+        'Exception in thread "main" org.semanticweb.owlapi.model.UnloadableImportException: Could not load '
+        "imported ontology: <http://127.0.0.1:1/x> Cause: java.net.ConnectException: Connection refused\n"
+        "\tat uk.ac.manchester.cs.owl.owlapi.OWLOntologyManagerImpl.load(OWLOntologyManagerImpl.java:1105)\n"
+        "Caused by: java.net.ConnectException: Connection refused\n\t... 31 more\n"
+    )
+    from exodus_kg.ontology_checks import _java_failure
+
+    line = _java_failure(stderr)
+    assert "\n" not in line
+    assert line.startswith("org.semanticweb.owlapi.model.UnloadableImportException: Could not load")
+
+
+# --- remote endpoints: push and link --check ------------------------------------------------------------
+# tests/test_push.py covers a refused connection, a hung store, 403 from a read-only store, 404, a store
+# killed mid-push and refused credentials; tests/test_wikidata_links.py a dead endpoint, 404 and a hung
+# endpoint (library). These add the statuses and the command-line paths they leave out.
+
+
+@pytest.mark.parametrize(("status", "said"), [(401, "401 Unauthorized"), (403, "403 Forbidden"),
+                                              (500, "500 Internal Server Error")])
+def test_push_to_a_store_answering_an_http_error(project, status, said):
+    with RecordingServer(status) as server:
+        result = run_exodus("push", "--endpoint", server.base_url, "--timeout", "10", project=project)
+    line = assert_fails_cleanly(result, 3, said, "left as they were")
+    if status == 401:
+        assert "EXODUS_ENDPOINT_USER" in line
+
+
+@pytest.mark.parametrize(("status", "said"), [(401, "Unauthorized"), (403, "403"), (500, "500")])
+def test_link_check_against_an_endpoint_answering_an_http_error(project, status, said):
+    with RecordingServer(status) as server:
+        result = run_exodus("link", "--check", "--endpoint", server.base_url + "/query", "--timeout", "10",
+                            project=project)
+    assert_fails_cleanly(result, 3, said)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["push", "link"])
+def test_a_hung_endpoint_times_out_with_exit_code_3(project, command):
+    with HangingServer() as server:
+        args = (["push", "--endpoint", server.base_url] if command == "push"
+                else ["link", "--check", "--endpoint", server.base_url + "/query"])
+        started = time.monotonic()
+        result = run_exodus(*args, "--timeout", "1", project=project, timeout=120)
+    assert_fails_cleanly(result, 3, "within 1 s")
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+def test_a_store_that_fails_in_the_middle_of_a_push_keeps_its_previous_state(project, tmp_path):
+    """HTTP 500 after a few batches (not a killed server, which test_push.py covers): the target graphs
+    keep what they held before, and the command says the push failed."""
+    with OxigraphServer(tmp_path / "store") as store:
+        store.update(
+            "INSERT DATA { GRAPH <https://w3id.org/exodus-kg/graph/asserted> "
+            "{ <https://example.org/before> <https://example.org/p> \"kept\" } }"
+        )
+        before = store.dump()
+        with FailingProxy(store.base_url, fail_from=3) as proxy:
+            result = run_exodus("push", "--endpoint", proxy.base_url, "--batch-size", "500", project=project)
+        line = assert_fails_cleanly(result, 3, "HTTP 500", "left as they were")
+        assert proxy.refused >= 1 and proxy.forwarded >= 3
+        # The temporary graphs the store could not drop are named in the message, for the user to drop.
+        after = [quad for quad in store.dump().splitlines() if b"/push-temp/" not in quad]
+        assert sorted(after) == sorted(before.splitlines())
+        if len(after) != len(store.dump().splitlines()):
+            assert "DROP SILENT GRAPH" in line
