@@ -314,7 +314,7 @@ def test_a_stale_build_is_rebuilt_before_a_query(scratch_project):
     )
     result = runner.invoke(cli, args)
     assert "Alice Changed" in result.output and "Alice Example" not in result.output
-    assert "exodus: building the graph (its inputs changed since the last build)" in result.stderr
+    assert "exodus: building the graph (no cached build of these inputs yet)" in result.stderr
 
 
 def test_invalid_turtle_stops_a_query_with_file_and_line(scratch_project):

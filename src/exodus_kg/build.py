@@ -15,6 +15,7 @@ and opening the store, without importing rdflib, owlrl or pySHACL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ GRAPHS = (ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH, INFERRED_GRAPH)
 DATASET_FILE = "dataset.nq"
 STORE_DIR = "store"
 MANIFEST_FILE = "manifest.json"
+TRASH_PREFIX = ".trash-"
+STALE_STAGING_SECONDS = 3600  # a staging folder untouched this long belongs to a build that died
 
 
 class BuildResult:
@@ -150,22 +153,32 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     return BuildResult(entry, input_hash, False, timings, counts)
 
 
-def ensure_built(project: Project, progress: Progress | None = None) -> Path:
-    """The cache entry of the project's current inputs, building it first when it is missing."""
+def ensure_built(
+    project: Project, progress: Progress | None = None, on_rebuild: Callable[[], None] | None = None
+) -> Path:
+    """The cache entry of the project's current inputs, building it first when it is missing
+    (``on_rebuild`` is called before such a build, to say so)."""
     entry = fresh_entry(project)
     if entry is not None:
         return entry
+    if on_rebuild is not None:
+        on_rebuild()
     return build(project, progress=progress).entry
 
 
-def open_built(project: Project, inference: bool = True, progress: Progress | None = None) -> ox.Store:
+def open_built(
+    project: Project,
+    inference: bool = True,
+    progress: Progress | None = None,
+    on_rebuild: Callable[[], None] | None = None,
+) -> ox.Store:
     """The built dataset as a pyoxigraph Store (rebuilt first if any input changed).
 
     Every triple sits in one of the named graphs ``exg:ontology``, ``exg:asserted``, ``exg:links``,
     ``exg:inferred``; query with ``use_default_graph_as_union=True`` to see their union. With
     ``inference=False`` the store leaves out ``exg:inferred``.
     """
-    entry = ensure_built(project, progress=progress)
+    entry = ensure_built(project, progress=progress, on_rebuild=on_rebuild)
     if inference:
         return ox.Store.read_only(str(entry / STORE_DIR))
     store = ox.Store()
@@ -195,6 +208,7 @@ def _write_entry(
     root = entry.parent
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{input_hash[:12]}-", dir=root))
+    trash = root / f"{TRASH_PREFIX}{os.getpid()}-{staging.name}"
     try:
         quads, counts, skipped = _to_quads(layers)
         ox.serialize(quads, output=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
@@ -215,8 +229,11 @@ def _write_entry(
             "inputs": [path.relative_to(project.root).as_posix() for path in project.input_files()],
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if (entry / MANIFEST_FILE).is_file():
-            shutil.rmtree(entry)  # --force over an existing entry
+        # An entry already there (--force, or one a killed run left half-deleted) is renamed out
+        # of the way in one step, never deleted in place: a reader must never find a manifest
+        # beside a half-deleted store, and a folder without one must not block the rename.
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(entry, trash)
         try:
             os.replace(staging, entry)
         except OSError:
@@ -224,8 +241,9 @@ def _write_entry(
             if not (entry / MANIFEST_FILE).is_file():
                 raise
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        for leftover in (staging, trash):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
     return counts
 
 
@@ -236,9 +254,17 @@ def _remove_other_entries(project: Project, keep: Path) -> None:
     root = keep.parent
     if project.shipped or root != project.root / "build" / "exodus-kg":
         return
+    now = time.time()
     for other in root.iterdir():
-        if other != keep and other.is_dir() and not other.name.startswith("."):
-            shutil.rmtree(other, ignore_errors=True)
+        if other == keep or not other.is_dir():
+            continue
+        # Hidden folders are staging folders of builds in progress, or leftovers of builds that
+        # were killed: those are removed once no build can still be writing them.
+        if other.name.startswith(".") and not other.name.startswith(TRASH_PREFIX):
+            with contextlib.suppress(OSError):
+                if now - other.stat().st_mtime < STALE_STAGING_SECONDS:
+                    continue
+        shutil.rmtree(other, ignore_errors=True)
 
 
 def _to_quads(layers: dict[str, rdflib.Graph]) -> tuple[list[ox.Quad], dict[str, int], int]:

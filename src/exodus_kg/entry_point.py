@@ -94,11 +94,14 @@ def progress_to_stderr(message: str) -> None:
 
 def open_store(project, no_inference: bool):
     """The built dataset for a command, rebuilding it (and saying so on stderr) when stale."""
-    from .build import fresh_entry, open_built
+    from .build import open_built
 
-    if fresh_entry(project) is None:
-        progress_to_stderr("building the graph (its inputs changed since the last build)")
-    return open_built(project, inference=not no_inference, progress=progress_to_stderr)
+    return open_built(
+        project,
+        inference=not no_inference,
+        progress=progress_to_stderr,
+        on_rebuild=lambda: progress_to_stderr("building the graph (no cached build of these inputs yet)"),
+    )
 
 
 def table_width(stream=None) -> int | None:

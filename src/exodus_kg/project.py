@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from . import __version__
@@ -47,17 +48,30 @@ def _is_project_dir(path: Path) -> bool:
 
 
 def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
-    """Files under ``folder`` in a stable order, leaving out hidden files, caches and editor backups."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.glob(pattern):
-        relative = path.relative_to(folder).parts
-        if any(part.startswith(".") or part == "__pycache__" for part in relative):
-            continue
-        if path.name.endswith("~") or not path.is_file():
-            continue
-        found.append(path)
+    """Files under ``folder`` matching ``pattern`` ("**/*", "*" or "*.ext"), in a stable order,
+    leaving out hidden files and folders, caches and editor backups.
+
+    (os.scandir rather than Path.glob: this runs on every `exodus query`, and is several times faster.)
+    """
+    recursive = pattern.startswith("**/")
+    name_pattern = pattern[3:] if recursive else pattern
+    found: list[Path] = []
+
+    def scan(directory: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue
+                if entry.is_dir(follow_symlinks=False):  # a symlinked folder could loop
+                    if recursive:
+                        scan(entry.path)
+                elif (
+                    entry.is_file() and not entry.name.endswith("~") and fnmatchcase(entry.name, name_pattern)
+                ):
+                    found.append(Path(entry.path))
+
+    if folder.is_dir():
+        scan(str(folder))
     return sorted(found)
 
 

@@ -309,12 +309,13 @@ def discover(project: Project) -> list[SavedQuery]:
 
 def get(project: Project, name: str) -> SavedQuery:
     """The saved query called ``name``; an unknown name gets "did you mean" suggestions."""
+    name = name.removesuffix(".rq")
+    path = project.queries_dir / f"{name}.rq"
+    if "/" not in name and not name.startswith(".") and path.is_file():
+        return load_query_file(path)
     import difflib
 
-    name = name.removesuffix(".rq")
     paths = {path.stem: path for path in project.saved_query_files()}
-    if name in paths:
-        return load_query_file(paths[name])
     close = difflib.get_close_matches(name, list(paths), n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else "; run `exodus queries` to list them"
     raise UsageError(f"no saved query named {name!r}{hint}")
