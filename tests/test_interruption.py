@@ -1,0 +1,187 @@
+"""A build or an export killed midway (SIGKILL, as a crash or an impatient `kill -9` would): the next
+run is correct and never serves a stale or half-written cache or output (issue 9).
+
+The kills are real: `exodus` runs in a child process and is killed at a chosen point, found by
+watching what it prints and what appears on disk. No test hook in the library is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from project_copies import assert_fails_cleanly, clone_built_article, exodus_env, run_exodus
+
+CACHE = Path("build") / "exodus-kg"
+ADDED = '@prefix exd: <https://w3id.org/exodus-kg/id/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\nexd:interruption-test rdfs:comment "added after the last build"@en .\n'
+ASK_ADDED = 'ASK { exd:interruption-test rdfs:comment "added after the last build"@en }'
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return clone_built_article(tmp_path / "project")
+
+
+def start(*args: str, project: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "exodus_kg", "--project", str(project), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=exodus_env(),
+    )
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
+def entries(project: Path) -> list[Path]:
+    root = project / CACHE
+    return sorted(root.iterdir()) if root.is_dir() else []
+
+
+def complete_entries(project: Path) -> list[Path]:
+    return [entry for entry in entries(project) if (entry / "manifest.json").is_file()]
+
+
+def asserted_triples(project: Path) -> int:
+    result = run_exodus("stats", "-f", "json", project=project)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["triples"]["exg:asserted"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["validate", "write"])
+def test_a_build_killed_midway_is_never_served_and_the_next_run_is_correct(project, stage):
+    before = asserted_triples(project)
+    [old_entry] = complete_entries(project)
+    (project / "triples" / "interruption.ttl").write_text(ADDED, encoding="utf-8")
+
+    process = start("build", project=project)
+    # The build prints each stage when it ends: "load" ends, validation starts; "reason" ends,
+    # the cache entry is being written into a hidden staging folder.
+    trigger = {"validate": "load", "write": "reason"}[stage]
+    for line in process.stdout:
+        if line.split() and line.split()[0] == trigger:
+            break
+    if stage == "write":
+        deadline = time.monotonic() + 30
+        while not any(p.name.startswith(".") for p in entries(project)) and time.monotonic() < deadline:
+            time.sleep(0.001)
+    kill(process)
+
+    # No cache entry for the new inputs exists; the old one is still there but not theirs.
+    assert complete_entries(project) == [old_entry]
+    if stage == "write":
+        assert any(p.name.startswith(".") for p in entries(project)), "the kill missed the write stage"
+
+    result = run_exodus("sparql", ASK_ADDED, project=project)
+    assert result.returncode == 0, result.stderr
+    assert "building the graph" in result.stderr
+    assert result.stdout.strip() == "true"
+    assert asserted_triples(project) == before + 1
+    assert len(complete_entries(project)) == 1 and complete_entries(project) != [old_entry]
+
+
+def test_a_half_deleted_cache_entry_is_rebuilt(project):
+    """Regression: an entry folder without its manifest (what a kill in the middle of deleting an old
+    entry left) made every later build fail with a traceback ("Directory not empty") when it renamed
+    the new entry into place. Now it is moved aside and the build succeeds."""
+    [entry] = complete_entries(project)
+    (entry / "manifest.json").unlink()
+    store_files = sorted((entry / "store").iterdir())
+    for path in store_files[: len(store_files) // 2]:
+        path.unlink()
+    result = run_exodus("query", "departures", "-f", "csv", project=project)
+    assert result.returncode == 0, result.stderr
+    assert "building the graph" in result.stderr and "/john-schulman," in result.stdout
+    assert complete_entries(project) == [entry]
+    assert (entry / "store").is_dir() and (entry / "dataset.nq").stat().st_size > 100_000
+
+
+def test_build_force_leaves_one_complete_entry_and_no_trash(project):
+    [entry] = complete_entries(project)
+    result = run_exodus("build", "--force", project=project)
+    assert result.returncode == 0, result.stderr
+    assert entries(project) == [entry] and complete_entries(project) == [entry]
+
+
+def test_leftovers_of_killed_builds_are_cleaned_once_they_are_stale(project):
+    """Regression: the hidden staging folders of killed builds were never removed."""
+    root = project / CACHE
+    stale = root / ".0123456789ab-stale"
+    recent = root / ".0123456789ab-recent"  # as if another build were writing it right now
+    trash = root / ".trash-1-.0123456789ab-old"
+    for folder in (stale, recent, trash):
+        (folder / "store").mkdir(parents=True)
+        (folder / "dataset.nq").write_text("half written\n", encoding="utf-8")
+    two_hours_ago = time.time() - 7200
+    for folder in (stale, trash):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    result = run_exodus("build", "--force", project=project)
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists() and not trash.exists()
+    assert recent.exists()
+
+
+def test_a_killed_export_leaves_the_previous_file_whole(project, tmp_path):
+    """The export writes a hidden temporary file and renames it over the target: a kill at any point
+    leaves the previous export (or none), never a part of one."""
+    target = tmp_path / "out" / "exodus.nq"
+    target.parent.mkdir()
+    first = run_exodus("export", "-o", str(target), project=project)
+    assert first.returncode == 0, first.stderr
+    reference = target.read_bytes()
+    target.write_bytes(b"the previous export\n")
+
+    caught = 0
+    for _attempt in range(10):
+        process = start("export", "-o", str(target), project=project)
+        while process.poll() is None:
+            if any(p.name.endswith(".part") for p in target.parent.iterdir()):
+                kill(process)
+                caught += 1
+                break
+            time.sleep(0.0005)
+        else:
+            process.communicate()
+            assert process.returncode == 0
+            target.write_bytes(b"the previous export\n")
+            continue
+        assert target.read_bytes() == b"the previous export\n"
+        break
+    assert caught, "no export was caught while writing"
+
+    again = run_exodus("export", "-o", str(target), project=project)
+    assert again.returncode == 0, again.stderr
+    assert target.read_bytes() == reference
+
+
+def test_an_input_changed_after_the_build_is_never_answered_from_the_old_cache(project):
+    departures = project / "triples" / "departures.ttl"
+    text = departures.read_text(encoding="utf-8")
+    assert '"Peter Deng leaves OpenAI"@en' in text
+    departures.write_text(text.replace('"Peter Deng leaves OpenAI"@en', '"Peter Deng quits OpenAI"@en'), encoding="utf-8")
+    result = run_exodus("sparql", "SELECT ?l WHERE { exd:departure-peter-deng-2024 rdfs:label ?l }", "-f", "csv",
+                        project=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == ["Peter Deng quits OpenAI"]
+
+
+def test_a_build_that_fails_keeps_no_entry_for_its_inputs(project):
+    (project / "triples" / "broken.ttl").write_text("exd:x exd:y .\n", encoding="utf-8")
+    [old] = complete_entries(project)
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, "broken.ttl:1:")
+    assert entries(project) == [old]
