@@ -402,3 +402,13 @@ def test_console_script_and_module_run(fixture_project_dir, tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.startswith("exodus: error: no saved query named 'nope'")
+
+
+def test_show_a_statement_node_lists_its_properties_and_evidence(run):
+    text = run("show", "exd:departure-alice-acme").output
+    assert re.search(r"^    exo:person +exd:alice$", text, re.M)
+    assert re.search(r"^    exo:certainty +exv:stated$", text, re.M)
+    assert "  evidence:    「愛麗絲離開了極致公司」 [exd:article-p002]" in text
+    data = json.loads(run("show", "exd:departure-alice-acme", "-f", "json").output)
+    assert {"property": "exo:organizationLeft", "value": "exd:acme"} in data["properties"]
+    assert data["evidence"] == [{"quote": "愛麗絲離開了極致公司", "passage": "exd:article-p002"}]

@@ -46,6 +46,8 @@ class EntityView:
     labels: list[tuple[str, str]] = field(default_factory=list)  # (text, language)
     alt_labels: list[tuple[str, str]] = field(default_factory=list)
     definitions: list[str] = field(default_factory=list)
+    properties: list[tuple[str, str]] = field(default_factory=list)  # (property, value), asserted
+    evidence: list[Evidence] = field(default_factory=list)  # when the entity is a statement node
     statements: list[StatementView] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -56,6 +58,8 @@ class EntityView:
             "labels": [{"value": text, "language": lang} for text, lang in self.labels],
             "altLabels": [{"value": text, "language": lang} for text, lang in self.alt_labels],
             "definitions": self.definitions,
+            "properties": [{"property": prop, "value": value} for prop, value in self.properties],
+            "evidence": [{"quote": e.quote, "passage": e.passage} for e in self.evidence],
             "statements": [
                 {
                     "iri": s.iri,
@@ -135,6 +139,13 @@ def describe_entity(store: ox.Store, iri: str) -> EntityView:
         else:
             _add_once(view.definitions, value.value)
     view.inferred_types = [t for t in view.inferred_types if t not in view.types]
+    for prop, value in run_library_query(store, "entity-properties", entity_iri=node).rows():
+        shown = compact_iri(value.value) if isinstance(value, ox.NamedNode) else value.value
+        view.properties.append((compact_iri(prop.value), shown))
+    for quote, passage, _start in run_library_query(store, "entity-evidence", entity_iri=node).rows():
+        _add_once(
+            view.evidence, Evidence(quote.value, compact_iri(passage.value) if passage is not None else None)
+        )
 
     statements: dict[str, StatementView] = {}
     rows = run_library_query(store, "entity-statements", entity_iri=node).rows()
@@ -174,6 +185,14 @@ def render_entity(view: EntityView) -> str:
             lines.append(f"  {title:<12} {shown}")
     for definition in view.definitions:
         lines.append(f"  definition:  {definition}")
+    if view.properties:
+        width = max(len(prop) for prop, _ in view.properties)
+        lines.append("  properties:")
+        for prop, value in view.properties:
+            lines.append(f"    {prop:<{width}}  {value}")
+    for evidence in view.evidence:
+        where = f" [{evidence.passage}]" if evidence.passage else ""
+        lines.append(f"  evidence:    「{evidence.quote}」{where}")
     count = len(view.statements)
     lines.append("")
     lines.append(
