@@ -7,6 +7,8 @@ ASK: true / false (json gives the SPARQL 1.1 JSON boolean result).
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 
 from .errors import UsageError
@@ -94,10 +96,22 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(cell: str) -> str:
+    """A cell on one line, with control characters escaped: a table goes to a terminal, where a
+    value carrying ESC or BEL (from the data or a parameter) would otherwise send it commands."""
+    if not _CONTROL.search(cell):
+        return cell
+    cell = cell.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub(lambda match: repr(match.group(0))[1:-1], cell)
+
+
 def render_table(columns: list[str], rows: list[list[str]], max_width: int | None = None) -> str:
     """A plain-text table with a header rule and a row count; columns are shrunk (widest first)
     until the table fits ``max_width`` terminal columns."""
-    rows = [[cell.replace("\n", " ").replace("\t", " ") for cell in row] for row in rows]
+    rows = [[_visible(cell) for cell in row] for row in rows]
     widths = [
         max([display_width(name)] + [display_width(row[i]) for row in rows]) for i, name in enumerate(columns)
     ]

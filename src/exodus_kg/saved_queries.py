@@ -209,6 +209,15 @@ def expand_iri(value: str, prefixes: dict[str, str], problem: str = "") -> str:
         raise UsageError(f"{problem or repr(value) + ' is not '}an IRI (example: exd:sam-altman)")
     if not value or re.search(r"[\s<>\"{}|^`\\]", value):
         raise UsageError(f"{problem or repr(value) + ' is not '}a valid IRI")
+    # pyoxigraph's own check (RFC 3987) catches the rest: control characters, a bad %-escape...
+    # which would otherwise fail later, with a traceback, when the value is bound.
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(value)
+    except ValueError as error:
+        detail = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(error))
+        raise UsageError(f"{problem or repr(value) + ' is not '}a valid IRI ({detail})") from None
     return value
 
 
