@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .errors import UsageError
-from .reasoning import BUILTIN_NAMESPACES, EXO, RULE_IRI_PREFIX, TBOX_PREDICATES, Rule
+from .reasoning import BUILTIN_NAMESPACES, EXO, RULE_IRI_PREFIX, TBOX_PREDICATES, Rule, _mask, construct_parts
 
 GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 ASSERTED = ox.NamedNode(GRAPH_BASE + "asserted")
@@ -441,18 +441,11 @@ def _instantiate(pattern, solution: dict[str, Term]) -> TripleTerms | None:
 
 def _split_construct(text: str) -> tuple[str, str]:
     """A CONSTRUCT query -> (its template, the same query as ``SELECT *`` with the same WHERE clause)."""
-    masked = _mask(text)
-    match = re.search(r"\bCONSTRUCT\s*\{", masked, re.I)
-    if not match:
-        raise UsageError("not a CONSTRUCT query")
-    depth = 0
-    for index in range(match.end() - 1, len(masked)):
-        depth += masked[index] == "{"
-        depth -= masked[index] == "}"
-        if depth == 0:
-            template = text[match.end() : index]
-            return template, text[: match.start()] + "SELECT *" + text[index + 1 :]
-    raise UsageError("unbalanced braces in the CONSTRUCT template")
+    try:
+        prologue, template, where = construct_parts(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return template, f"{prologue}SELECT *{where}"
 
 
 _TOKEN = re.compile(
@@ -514,12 +507,6 @@ def _parse_template(text: str, prefixes: dict[str, str], rule: Rule) -> list[tup
 
 def _declared_prefixes(text: str) -> dict[str, str]:
     return dict(re.findall(r"PREFIX\s+([A-Za-z][\w.-]*|):\s*<([^>]*)>", text, re.I))
-
-
-def _mask(text: str) -> str:
-    """Blank out comments, strings and IRIs (same length), so that braces inside them are not counted."""
-    pattern = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>")
-    return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _is_specific_type(term: Term) -> bool:
