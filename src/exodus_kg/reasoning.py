@@ -301,7 +301,7 @@ def run_inference(
     closure: str = "auto",
     max_rounds: int = 25,
 ) -> Inference:
-    """``infer`` with its report: the closure used, the rounds to the fixpoint, triples per rule."""
+    """``infer`` with its report: the closure used, the rounds to the fixpoint, triples added per round."""
     started = time.perf_counter()
     rule_list = _as_rules(rules)
     if closure == "auto":
