@@ -153,8 +153,8 @@ def test_query_path_imports_neither_rdflib_nor_click(fixture_project_dir):
     code = (
         "import sys\n"
         "from exodus_kg.entry_point import main\n"
-        f"sys.argv = ['exodus', '--project', {str(fixture_project_dir)!r}, 'query', 'people', '-f', 'csv']\n"
-        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        f"argv = ['--project', {str(fixture_project_dir)!r}, 'query', 'people', '-f', 'csv']\n"
+        "try:\n    main(argv)\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('rdflib', 'owlrl', 'pyshacl', 'click', 'SPARQLWrapper', 'dataclasses'))\n"
         "print('IMPORTED', heavy, file=sys.stderr)\n"

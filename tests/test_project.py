@@ -106,3 +106,16 @@ def test_projects_compare_by_folder(scratch_project):
     assert Project(scratch_project.root) == scratch_project
     assert len({Project(scratch_project.root), scratch_project}) == 1
     assert Project(scratch_project.root, shipped=True) != scratch_project
+
+
+def test_input_hash_is_a_sha256_of_path_and_bytes(scratch_project):
+    """The hash uses CPython's own SHA-256 (cheaper to start than OpenSSL's); same digests."""
+    import hashlib
+
+    from exodus_kg.project import _sha256
+
+    data = "愛麗絲".encode() * 1000
+    digest = _sha256()
+    digest.update(data)
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert len(scratch_project.input_hash()) == 64

@@ -15,7 +15,6 @@ and opening the store, without importing rdflib, owlrl or pySHACL.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
@@ -200,6 +199,7 @@ def _write_entry(
 ) -> dict[str, int]:
     """Fill a staging folder, then rename it into place; set ``timings["write"]``; return the
     number of triples written per graph."""
+    import contextlib
     import json
     import shutil
     import tempfile
@@ -249,6 +249,7 @@ def _write_entry(
 
 def _remove_other_entries(project: Project, keep: Path) -> None:
     """Drop stale entries of this project's own build folder (never in the shared user cache)."""
+    import contextlib
     import shutil
 
     root = keep.parent
