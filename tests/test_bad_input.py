@@ -615,3 +615,40 @@ def test_a_store_that_fails_in_the_middle_of_a_push_keeps_its_previous_state(pro
         assert sorted(after) == sorted(before.splitlines())
         if len(after) != len(store.dump().splitlines()):
             assert "DROP SILENT GRAPH" in line
+
+
+def test_a_federated_query_never_calls_its_service_without_the_opt_in(project, recorder):
+    """Regression: `exodus federated` decided by a regular expression over the text whether a query
+    calls a SERVICE; rdflib, which runs these queries, unescapes \\u0053ERVICE into SERVICE, so such a
+    query sent the QIDs it joins on without --allow-service. Now a SERVICE is refused when reached."""
+    (project / "queries" / "federated" / "sneaky.rq").write_text(
+        "#+ summary: a federated query that spells SERVICE with an escape\n#+ description: test\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        "SELECT ?person ?item ?x WHERE {\n  ?person skos:exactMatch ?item .\n"
+        f"  OPTIONAL {{ \\u0053ERVICE <{recorder.base_url}/sparql> {{ ?item ?p ?x }} }}\n}}\n",
+        encoding="utf-8",
+    )
+    refused = run_exodus("federated", "sneaky", project=project)
+    assert_fails_cleanly(refused, 2, "--allow-service")
+    assert recorder.requests == []
+    allowed = run_exodus("federated", "sneaky", "--allow-service", project=project)
+    assert allowed.returncode == 0, allowed.stderr
+    assert recorder.requests, "with --allow-service the query does call its service"
+
+
+def test_quickstatements_into_a_missing_folder_is_one_line_and_a_kept_file_stays_whole(project, tmp_path):
+    """Regression: `exodus quickstatements -o` opened the file in place (a traceback for a missing
+    folder, a truncated file when interrupted); it now writes through a temporary file."""
+    missing = run_exodus("quickstatements", "-o", str(tmp_path / "no-such-folder" / "x.qs"), project=project)
+    assert_fails_cleanly(missing, 2, "x.qs", "cannot write in")
+    target = tmp_path / "claims.qs"
+    written = run_exodus("quickstatements", "-o", str(target), project=project)
+    assert written.returncode == 0, written.stderr
+    assert target.read_text(encoding="utf-8").count("\n") >= 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_docs_into_a_folder_that_cannot_be_made(project):
+    """Regression: `exodus docs -o` into a folder that cannot be created printed a traceback."""
+    result = run_exodus("docs", "-o", "/proc/exodus-docs", project=project)
+    assert_fails_cleanly(result, 2, "/proc/exodus-docs: cannot write the documentation")

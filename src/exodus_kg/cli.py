@@ -1036,8 +1036,11 @@ def quickstatements_command(state: State, output: str | None) -> None:
     claims, skipped = collect_claims(_open_store(state, no_inference=False))
     text = render([line for claim in claims for line in claim.lines()])
     if output:
-        with open(output, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        from .export import write_atomically
+
+        # Through a temporary file: a failed or killed run leaves the previous file, and a folder
+        # that cannot be written is one line (exit code 2), not a traceback.
+        write_atomically(output, [text.encode("utf-8")])
     else:
         click.echo(text, nl=False)
     lines = text.count("\n")

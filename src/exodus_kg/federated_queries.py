@@ -136,18 +136,27 @@ def run_federated(
         dataset,
         saved.text,
         bindings=bound,
+        allow_service=allow_service,
         service_endpoints=service_endpoints,
         timeout=timeout,
         source=saved.name,
     )
 
 
-def run_text(dataset, text: str, *, bindings=None, service_endpoints=None, timeout=None, source="query"):
-    """Run a SELECT with SERVICE clauses over an rdflib Dataset (see the module docstring)."""
+def run_text(
+    dataset, text: str, *, bindings=None, service_endpoints=None, timeout=None, source="query", allow_service=True
+):
+    """Run a SELECT with SERVICE clauses over an rdflib Dataset (see the module docstring).
+
+    Without ``allow_service`` a SERVICE is refused when it is reached, before anything is sent: the
+    check of the text in require_service_opt_in is a regular expression, and a SERVICE written
+    ``SERVICE<iri>``, with a hyphenated prefix or as ``\\u0053ERVICE`` (which rdflib unescapes) gets past it.
+    """
     from .query_engine import QueryOutcome
     from .saved_queries import declared_prefixes, to_rdflib_bindings
 
     evaluator = _ServiceEvaluator(
+        allowed=allow_service,
         endpoints=service_endpoints or {},
         timeout=timeout or DEFAULT_TIMEOUT,
         prefixes=declared_prefixes(text),
@@ -193,7 +202,8 @@ def _registered(evaluator):
 class _ServiceEvaluator:
     """rdflib custom evaluation of ServiceGraphPattern: a bind join over SPARQLWrapper."""
 
-    def __init__(self, endpoints: dict[str, str], timeout: float, prefixes: dict[str, str]):
+    def __init__(self, endpoints: dict[str, str], timeout: float, prefixes: dict[str, str], allowed: bool = True):
+        self.allowed = allowed
         self.endpoints = endpoints
         self.timeout = timeout
         self.prefixes = prefixes
@@ -209,6 +219,11 @@ class _ServiceEvaluator:
         from rdflib import BNode, Variable
         from rdflib.plugins.sparql.sparql import FrozenBindings
 
+        if not self.allowed:
+            raise UsageError(
+                "the query calls a remote SPARQL SERVICE; it runs only with --allow-service, which lets it "
+                "send the values it joins on to that service"
+            )
         match = _SERVICE_BLOCK.match(part.get("service_string", ""))
         if not match:
             raise UsageError("a SERVICE of a federated query must name its endpoint as an IRI <...>")
