@@ -652,3 +652,15 @@ def test_docs_into_a_folder_that_cannot_be_made(project):
     """Regression: `exodus docs -o` into a folder that cannot be created printed a traceback."""
     result = run_exodus("docs", "-o", "/proc/exodus-docs", project=project)
     assert_fails_cleanly(result, 2, "/proc/exodus-docs: cannot write the documentation")
+
+
+def test_control_characters_in_the_data_reach_the_terminal_escaped(project):
+    """Regression: `exodus show` and the table format printed values from the data raw, so a label
+    carrying ESC sequences (a hostile contribution to triples/) could send the terminal commands."""
+    add_turtle(project, "escape.ttl", 'exd:sam-altman rdfs:comment "evil\\u001b[31mRED\\u0007"@en .\n')
+    show = run_exodus("show", "exd:sam-altman", project=project)
+    assert show.returncode == 0, show.stderr
+    assert "\x1b" not in show.stdout and "\x07" not in show.stdout
+    assert "evil\\x1b[31mRED\\x07" in show.stdout
+    table = run_exodus("sparql", "SELECT ?c WHERE { exd:sam-altman rdfs:comment ?c }", project=project)
+    assert "\x1b" not in table.stdout and "evil\\x1b[31mRED\\x07" in table.stdout

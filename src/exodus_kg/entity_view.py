@@ -214,4 +214,6 @@ def render_entity(view: EntityView) -> str:
         for evidence in statement.evidence:
             where = f" [{evidence.passage}]" if evidence.passage else ""
             lines.append(f"    evidence:  「{evidence.quote}」{where}")
-    return "\n".join(lines) + "\n"
+    from .result_formats import terminal_safe  # control characters in the data must not reach a terminal raw
+
+    return "\n".join(terminal_safe(line) for line in lines) + "\n"

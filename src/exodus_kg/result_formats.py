@@ -99,7 +99,7 @@ def _pad(text: str, width: int) -> str:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _visible(cell: str) -> str:
+def terminal_safe(cell: str) -> str:
     """A cell on one line, with control characters escaped: a table goes to a terminal, where a
     value carrying ESC or BEL (from the data or a parameter) would otherwise send it commands."""
     if not _CONTROL.search(cell):
@@ -111,7 +111,7 @@ def _visible(cell: str) -> str:
 def render_table(columns: list[str], rows: list[list[str]], max_width: int | None = None) -> str:
     """A plain-text table with a header rule and a row count; columns are shrunk (widest first)
     until the table fits ``max_width`` terminal columns."""
-    rows = [[_visible(cell) for cell in row] for row in rows]
+    rows = [[terminal_safe(cell) for cell in row] for row in rows]
     widths = [
         max([display_width(name)] + [display_width(row[i]) for row in rows]) for i, name in enumerate(columns)
     ]
