@@ -545,19 +545,22 @@ def test_the_owl_checks_do_not_follow_owl_imports(tmp_path, recorder):
     assert recorder.requests == []
 
 
-def test_a_java_failure_is_one_line():
-    stderr = (
-        "SLF4J: Class path contains multiple SLF4J bindings.\n"
-        'Exception in thread "main" org.semanticweb.owlapi.model.UnloadableImportException: Could not load '
-        "imported ontology: <http://127.0.0.1:1/x> Cause: java.net.ConnectException: Connection refused\n"
-        "\tat uk.ac.manchester.cs.owl.owlapi.OWLOntologyManagerImpl.load(OWLOntologyManagerImpl.java:1105)\n"
-        "Caused by: java.net.ConnectException: Connection refused\n\t... 31 more\n"
-    )
-    from exodus_kg.ontology_checks import _java_failure
+def test_a_java_failure_is_one_line(tmp_path):
+    """Regression: a failure of the OWL API ended the message with the tail of a Java stack trace."""
+    if not (shutil.which("java") and shutil.which("javac") and Path("/usr/share/java/owlapi-distribution.jar").exists()):
+        pytest.skip("the OWL API (libowlapi-java) and a JDK are not installed")
+    from exodus_kg import ontology_checks
+    from exodus_kg.errors import ExodusError
 
-    line = _java_failure(stderr)
-    assert "\n" not in line
-    assert line.startswith("org.semanticweb.owlapi.model.UnloadableImportException: Could not load")
+    # rdflib reads this JSON-LD file; the OWL API refuses it.
+    path = tmp_path / "ontology.jsonld"
+    path.write_text('{"@context": {"owl": "http://www.w3.org/2002/07/owl#"}, '
+                    '"@id": "https://example.org/onto", "@type": "owl:Ontology"}', encoding="utf-8")
+    with pytest.raises(ExodusError) as caught:
+        ontology_checks.dl_profile(path)
+    assert caught.value.exit_code == 2
+    assert "\n" not in caught.value.message and "\tat " not in caught.value.message
+    assert caught.value.message.startswith(f"the OWL API could not check {path}: java.lang.")
 
 
 # --- remote endpoints: push and link --check ------------------------------------------------------------
@@ -664,3 +667,55 @@ def test_control_characters_in_the_data_reach_the_terminal_escaped(project):
     assert "evil\\x1b[31mRED\\x07" in show.stdout
     table = run_exodus("sparql", "SELECT ?c WHERE { exd:sam-altman rdfs:comment ?c }", project=project)
     assert "\x1b" not in table.stdout and "evil\\x1b[31mRED\\x07" in table.stdout
+
+
+# --- the README's table -------------------------------------------------------------------------------
+
+CASE_FILES = ("test_bad_input.py", "test_injection.py", "test_interruption.py")
+
+
+def readme_cases() -> dict[str, set[int]]:
+    """test name -> exit codes, from the case tables of the README's "Errors and exit codes"."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Errors and exit codes\n"):]
+    section = section[: section.index("\n## ", 1)]
+    cases = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[3].startswith("`test_"):
+            cases[cells[3].strip("`")] = {int(code) for code in cells[1].split(",")}
+    return cases
+
+
+def codes_asserted(function) -> set[int]:
+    """The exit codes a test function (an ast node) asserts: assert_fails_cleanly(result, N, ...),
+    ``... returncode == N``, ``except UsageError`` (2, else 0); a test that asserts no failure expects 0."""
+    import ast
+
+    codes = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "assert_fails_cleanly":
+            codes.add(node.args[1].value)
+        elif isinstance(node, ast.Compare) and getattr(node.left, "attr", "") in ("returncode", "exit_code"):
+            codes |= {c.value for c in node.comparators if isinstance(c, ast.Constant) and isinstance(c.value, int)}
+        elif isinstance(node, ast.ExceptHandler) and getattr(node.type, "id", "") == "UsageError":
+            codes |= {0, 2}  # refused (2), or else it runs (0)
+    return codes or {0}
+
+
+def test_readme_lists_every_case_with_the_exit_code_its_test_asserts():
+    import ast
+
+    cases = readme_cases()
+    assert len(cases) >= 40
+    functions = {}
+    for name in CASE_FILES:
+        source = (ROOT / "tests" / name).read_text(encoding="utf-8")
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and "readme" not in node.name:
+                functions[node.name] = node
+    assert sorted(set(functions) - set(cases)) == [], "tests missing from the README's table"
+    assert sorted(set(cases) - set(functions)) == [], "README rows naming no test"
+    for name, codes in cases.items():
+        asserted = codes_asserted(functions[name])
+        assert codes <= asserted, f"{name}: the README says exit code {sorted(codes)}, the test asserts {sorted(asserted)}"
