@@ -185,3 +185,21 @@ def test_a_build_that_fails_keeps_no_entry_for_its_inputs(project):
     result = run_exodus("build", project=project)
     assert_fails_cleanly(result, 2, "broken.ttl:1:")
     assert entries(project) == [old]
+
+
+def test_ctrl_c_during_a_build_aborts_cleanly(project):
+    """Ctrl-C (SIGINT) stops a build with click's "Aborted!" and exit code 1, no traceback, and
+    leaves no cache entry for the inputs it was building."""
+    [old_entry] = complete_entries(project)
+    (project / "triples" / "interruption.ttl").write_text(ADDED, encoding="utf-8")
+    process = start("build", project=project)
+    for line in process.stdout:
+        if line.split() and line.split()[0] == "load":
+            break
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "Aborted!" in err and "Traceback" not in err
+    assert complete_entries(project) == [old_entry]
+    result = run_exodus("sparql", ASK_ADDED, project=project)
+    assert result.returncode == 0 and result.stdout.strip() == "true"
