@@ -719,3 +719,14 @@ def test_readme_lists_every_case_with_the_exit_code_its_test_asserts():
     for name, codes in cases.items():
         asserted = codes_asserted(functions[name])
         assert codes <= asserted, f"{name}: the README says exit code {sorted(codes)}, the test asserts {sorted(asserted)}"
+
+
+def test_an_article_that_is_missing_or_not_utf8(project):
+    """Regression: `exodus passages` printed a traceback for a missing or non-UTF-8 article, and
+    `exodus fmt` blamed the Turtle file it was formatting."""
+    article = project / "triples" / "source" / "article.txt"
+    article.unlink()
+    assert_fails_cleanly(run_exodus("passages", project=project), 2, "article.txt: cannot read the article")
+    assert_fails_cleanly(run_exodus("fmt", "--check", project=project), 2, "article.txt: cannot read the article")
+    article.write_bytes("caf\u00e9\n".encode("latin-1"))
+    assert_fails_cleanly(run_exodus("passages", project=project), 2, "article.txt: the article is not UTF-8")

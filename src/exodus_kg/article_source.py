@@ -31,9 +31,16 @@ def passage_iri(index: int) -> str:
 
 
 def read_article_text(path: Path) -> str:
+    from .errors import InputError
+
     # newline="" keeps the bytes' line endings: offsets must match the file exactly.
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the article ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: the article is not UTF-8 (byte at offset {error.start})") from None
 
 
 def split_passages(text: str) -> list[Passage]:
