@@ -64,6 +64,27 @@ def test_malformed_turtle_names_file_line_and_column(project):
     assert re.search(rf"broken\.ttl:{added_line(path, 'no end')}:\d+:", line)
 
 
+def test_a_syntax_error_after_chinese_text_names_the_right_line_and_column(project):
+    """Regression: the line came from a character offset counted in UTF-8 bytes, so every Chinese
+    character before the error moved the reported line back (exodus.ttl: line 2957 for 2987)."""
+    body = "".join(f'exd:entity-{n} rdfs:label "第{n}個實體，反向出埃及記"@zh-Hant .\n' for n in range(40))
+    path = add_turtle(project, "chinese.ttl", body + '出埃及 exd:entity-0 rdfs:label "x" .\n')
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, f"chinese.ttl:{added_line(path, '出埃及 exd:')}:1:", "Turtle syntax error")
+
+
+def test_gen_vocabulary_from_a_broken_ontology_changes_nothing(project):
+    """Regression: `exodus gen-vocabulary` printed rdflib's multi-line dump for a syntax error."""
+    vocabulary = ROOT / "src" / "exodus_kg" / "vocabulary.py"
+    before = vocabulary.read_bytes()
+    ontology = project / "ontology" / "exodus.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8") + "exd:broken a owl:Class .\n", encoding="utf-8")
+    result = run_exodus("gen-vocabulary", project=project)
+    lines = ontology.read_text(encoding="utf-8").count("\n")
+    assert_fails_cleanly(result, 2, f"exodus.ttl:{lines}:1:", 'Prefix "exd:" not bound')
+    assert vocabulary.read_bytes() == before
+
+
 def test_unknown_prefix_names_the_prefix_and_the_line(project):
     path = add_turtle(project, "prefix.ttl", "exd:x foaf:name \"X\" .\n")
     result = run_exodus("build", project=project)

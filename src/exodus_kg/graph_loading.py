@@ -124,12 +124,14 @@ def _describe_parse_error(path: Path, text: str, error: Exception) -> str:
     if isinstance(error, BadSyntax):
         # BadSyntax keeps the parsed text and the offset of the failure; its own line counter
         # can run ahead (it counts some newlines twice), so line and column come from the offset.
+        # The offset counts characters of the text, while the text is kept UTF-8 encoded: decode
+        # it first, or every Chinese character before the error moves the line back.
         offset = getattr(error, "_i", None)
         buffer = getattr(error, "_str", None)
-        if isinstance(offset, int) and isinstance(buffer, bytes) and 0 <= offset <= len(buffer):
-            line = buffer.count(b"\n", 0, offset) + 1
-            line_start = buffer.rfind(b"\n", 0, offset) + 1
-            column = len(buffer[line_start:offset].decode("utf-8", "replace")) + 1
+        document = buffer.decode("utf-8", "replace") if isinstance(buffer, bytes) else None
+        if isinstance(offset, int) and document is not None and 0 <= offset <= len(document):
+            line = document.count("\n", 0, offset) + 1
+            column = offset - (document.rfind("\n", 0, offset) + 1) + 1
             where = f"{path}:{line}:{column}"
         else:
             line = getattr(error, "lines", 0) + 1

@@ -53,7 +53,9 @@ def vocabulary_source(ontology: Graph) -> str:
 
 
 def write_vocabulary(ontology_file: Path, target: Path) -> bool:
-    graph = Graph().parse(ontology_file, format="turtle")
+    from .graph_loading import parse_file
+
+    graph = parse_file(ontology_file)  # InputError naming file and line, not rdflib's dump
     text = vocabulary_source(graph)
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return False
