@@ -203,3 +203,33 @@ def test_ctrl_c_during_a_build_aborts_cleanly(project):
     assert complete_entries(project) == [old_entry]
     result = run_exodus("sparql", ASK_ADDED, project=project)
     assert result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def test_an_input_saved_during_a_build_is_built_again_not_filed_under_the_old_version(project):
+    """A file saved while the build reads the inputs: the build used to file whatever it had read under
+    the hash taken before (if the save fell between the hash and the reading of that file, a graph of
+    the new text passed for the old one when the old text came back). The hash is now taken again at
+    the end and the build starts over on the new inputs."""
+    from exodus_kg.project import Project
+
+    target = project / "triples" / "saved-during-build.ttl"
+
+    def save(version: str) -> str:
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(ADDED.replace("added after the last build", f"version {version}"), encoding="utf-8")
+        os.replace(partial, target)
+        return Project(project).input_hash()
+
+    save("A")
+    process = start("build", project=project)
+    for line in process.stdout:
+        if line.split() and line.split()[0] == "load":
+            break
+    hash_b = save("B")
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    assert "the inputs changed during the build; building again" in out
+    [entry] = complete_entries(project)
+    assert entry.name == hash_b
+    dataset = (entry / "dataset.nq").read_text(encoding="utf-8")
+    assert '"version B"@en' in dataset and '"version A"@en' not in dataset

@@ -43,6 +43,7 @@ DATASET_FILE = "dataset.nq"
 STORE_DIR = "store"
 MANIFEST_FILE = "manifest.json"
 TRASH_PREFIX = ".trash-"
+MAX_BUILD_ATTEMPTS = 3  # builds started over because an input was saved during the build
 STALE_STAGING_SECONDS = 3600  # a staging folder untouched this long belongs to a build that died
 
 
@@ -117,6 +118,30 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
 
     from . import reasoning, shape_validation
 
+    # A file saved while the build reads the inputs would leave a graph that is neither version
+    # filed under the hash of one of them, to be served when that version comes back. So the hash
+    # is taken again at the end, and the build starts over (on the new inputs) when it moved.
+    for _attempt in range(MAX_BUILD_ATTEMPTS):
+        timings, layers = _build_layers(project, shape_validation, reasoning, say)
+        current_hash = project.input_hash()
+        if current_hash == input_hash:
+            break
+        say("the inputs changed during the build; building again")
+        input_hash = current_hash
+        entry = cache_entry(project, input_hash)
+    else:
+        from .errors import InputError
+
+        raise InputError("the inputs kept changing during the build; run the command again when they are saved")
+
+    counts = _write_entry(project, entry, input_hash, layers, timings)
+    say(f"write     {timings['write']:7.2f} s")
+    _remove_other_entries(project, entry)
+    return BuildResult(entry, input_hash, False, timings, counts)
+
+
+def _build_layers(project: Project, shape_validation, reasoning, say) -> tuple[dict[str, float], dict]:
+    """Load, validate and reason: the timings and the four layers of the dataset."""
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
@@ -146,10 +171,7 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
         LINKS_GRAPH: inputs.links,
         INFERRED_GRAPH: inferred,
     }
-    counts = _write_entry(project, entry, input_hash, layers, timings)
-    say(f"write     {timings['write']:7.2f} s")
-    _remove_other_entries(project, entry)
-    return BuildResult(entry, input_hash, False, timings, counts)
+    return timings, layers
 
 
 def ensure_built(
