@@ -110,7 +110,8 @@ def test_generated_vocabulary_module_in_sync(ontology):
 
 
 def test_vocabulary_fails_loudly_on_a_misspelt_term():
-    from exodus_kg.vocabulary import EXO as CLOSED_EXO, EXV
+    from exodus_kg.vocabulary import EXO as CLOSED_EXO
+    from exodus_kg.vocabulary import EXV
 
     assert str(CLOSED_EXO.Departure) == EXO + "Departure"
     assert str(EXV["at-least"]).endswith("/vocab/at-least")

@@ -48,7 +48,7 @@ def vocabulary_source(ontology: Graph) -> str:
               "    _fail = True", f'    _NS = Namespace("{EXV}")', ""]
     lines += [f"    {_python_name(name)}: URIRef" for name in exv_terms if name == _python_name(name)]
     extras = [name for name in exv_terms if name != _python_name(name)]
-    lines += ["", "    _extras = [", *[f'        "{name}",' for name in extras], "    ]", ""]
+    lines += ["", "    _extras = [  # noqa: RUF012 (rdflib reads this class attribute)", *[f'        "{name}",' for name in extras], "    ]", ""]
     return "\n".join(lines)
 
 

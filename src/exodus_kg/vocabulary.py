@@ -240,7 +240,7 @@ class EXV(DefinedNamespace):
     unconfirmed: URIRef
     unspecified: URIRef
 
-    _extras = [
+    _extras = [  # noqa: RUF012 (rdflib reads this class attribute)
         "at-least",
         "at-most",
         "board-action-kind",
