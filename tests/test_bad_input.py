@@ -385,6 +385,13 @@ def test_a_well_typed_parameter_runs(query_project):
     assert result.stdout.startswith("statement,date")
 
 
+@pytest.mark.parametrize("name", ["a b", "", "x}", "é"])
+def test_an_ad_hoc_parameter_name_that_cannot_be_a_variable(project, name):
+    """Regression: `exodus sparql -p 'a b' VALUE` ended in a traceback (pyoxigraph: invalid variable name)."""
+    result = run_exodus("sparql", "SELECT ?_x WHERE {}", "-p", name, "value", project=project)
+    assert_fails_cleanly(result, 2, "a parameter name is letters, digits and _")
+
+
 def test_an_iri_parameter_with_an_unknown_prefix(project):
     result = run_exodus("query", "departures", "-p", "person", "foo:bar", project=project)
     assert_fails_cleanly(result, 2, "parameter person", "unknown prefix foo:")

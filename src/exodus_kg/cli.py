@@ -9,6 +9,7 @@ mistakes, and add it to README.md (a test checks both).
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -282,6 +283,8 @@ def sparql_command(
     bound = []
     for name, value in params:
         name = name.lstrip("?$").removeprefix("_")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise _usage(f"-p {name!r}: a parameter name is letters, digits and _ (the query uses it as ?_NAME)")
         is_iri = name.endswith("_iri")
         param = Param(name.removesuffix("_iri") if is_iri else name, "iri" if is_iri else "string", None, "")
         bound.append(check_value(param, value, {**PREFIXES, **declared_prefixes(text)}))
