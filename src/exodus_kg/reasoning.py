@@ -25,7 +25,7 @@ is 4,020 asserted triples, the synthetic graphs repeat it with renamed IRIs):
     scale  asserted   this module (rules included)   owlrl closure only   owlrl without literals
        1x     4,020      1.8 s  -> 4,214 kept           19.4 s (11.1x)         10.2 s (5.8x)
       10x    40,200      9.1 s  -> 42,113 kept          85.9 s  (9.5x)         45.0 s (5.0x)
-     100x   402,000     90.0 s  -> 421,103 kept         (not run by default: tens of minutes)
+     100x   402,000     90.0 s  -> 421,103 kept       2598 s (~29x; a separate run, niced)   -
 
 owlrl adds 10,994 triples at the article's size, of which 3,987 survive the filter below (the rest are
 literal subjects, reflexive owl:sameAs, TBox triples, owl:Thing types); running it without the
