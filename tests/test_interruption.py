@@ -55,6 +55,15 @@ def complete_entries(project: Path) -> list[Path]:
     return [entry for entry in entries(project) if (entry / "manifest.json").is_file()]
 
 
+def current_entry(project: Path) -> Path:
+    """The cache entry of the project's inputs and code as they are now (built if the code changed
+    since the session's template was built)."""
+    result = run_exodus("build", project=project)
+    assert result.returncode == 0, result.stderr
+    [entry] = complete_entries(project)
+    return entry
+
+
 def asserted_triples(project: Path) -> int:
     result = run_exodus("stats", "-f", "json", project=project)
     assert result.returncode == 0, result.stderr
@@ -98,7 +107,7 @@ def test_a_half_deleted_cache_entry_is_rebuilt(project):
     """Regression: an entry folder without its manifest (what a kill in the middle of deleting an old
     entry left) made every later build fail with a traceback ("Directory not empty") when it renamed
     the new entry into place. Now it is moved aside and the build succeeds."""
-    [entry] = complete_entries(project)
+    entry = current_entry(project)
     (entry / "manifest.json").unlink()
     store_files = sorted((entry / "store").iterdir())
     for path in store_files[: len(store_files) // 2]:
@@ -111,7 +120,7 @@ def test_a_half_deleted_cache_entry_is_rebuilt(project):
 
 
 def test_build_force_leaves_one_complete_entry_and_no_trash(project):
-    [entry] = complete_entries(project)
+    entry = current_entry(project)
     result = run_exodus("build", "--force", project=project)
     assert result.returncode == 0, result.stderr
     assert entries(project) == [entry] and complete_entries(project) == [entry]
