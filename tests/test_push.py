@@ -460,7 +460,9 @@ def test_cli_push_killed_server_mid_push_keeps_the_previous_graphs(server):
     assert killed_at is not None, "the push never reached batch 5"
     assert process.returncode == EXIT_REMOTE
     error_lines = [line for line in err.splitlines() if line.startswith("exodus: error:")]
-    assert len(error_lines) == 1 and "connection refused" in error_lines[0]
+    # The kill can land between requests (refused) or during one (reset by peer): both are the store dying.
+    assert len(error_lines) == 1
+    assert "connection refused" in error_lines[0] or "connection failed" in error_lines[0]
     assert "counts checked" not in out
 
     server.start()
