@@ -134,6 +134,18 @@ inference_option = click.option(
     help="Leave out the inferred graph (exg:inferred): asserted data, ontology and links only.",
 )
 
+def remote_timeout_option(help_text: str):
+    """--timeout of the commands that call a remote endpoint (push, link --check, federated)."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=60.0,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )
+
+
 params_option = click.option(
     "-p",
     "--param",
@@ -752,14 +764,7 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     show_default=True,
     help="Triples per request (a blank node and all its triples always share a request).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on a request the store has not answered in this time (exit code 3).",
-)
+@remote_timeout_option("Give up on a request the store has not answered in this time (exit code 3).")
 @click.option(
     "--auth",
     type=click.Choice(("basic", "digest")),
@@ -888,14 +893,7 @@ def serve_command(state: State, port: int, host: str, allow_remote: bool) -> Non
     show_default=True,
     help="The Wikidata SPARQL endpoint for --check (a mirror, or a local test server).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on the endpoint after this long (exit code 3).",
-)
+@remote_timeout_option("Give up on the endpoint after this long (exit code 3).")
 @pass_state
 def link_command(
     state: State, unlinked: bool, output_format: str, check: bool, endpoint: str, timeout: float
@@ -955,14 +953,7 @@ def link_command(
 )
 @output_format_option(("table", "csv", "tsv", "json"), "table", "Output format.")
 @inference_option
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on a remote call after this long (exit code 3).",
-)
+@remote_timeout_option("Give up on a remote call after this long (exit code 3).")
 @pass_state
 def federated_command(
     state: State,
