@@ -19,6 +19,7 @@ import urllib.request
 
 HOST = "127.0.0.1"
 EMPTY_RESULTS = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
+FORWARDED_HEADERS = ("Content-Type", "Accept")
 REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -27,7 +28,59 @@ class _Quiet(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class RecordingServer:
+def send_plain(handler: http.server.BaseHTTPRequestHandler, status: int, message: bytes, reason=None,
+               headers: tuple[tuple[str, str], ...] = ()) -> None:
+    """Answer with ``status`` and a text/plain body (plus any extra ``headers``)."""
+    handler.send_response(status, reason)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Content-Length", str(len(message)))
+    handler.end_headers()
+    handler.wfile.write(message)
+
+
+def forward(handler: http.server.BaseHTTPRequestHandler, upstream: str, body: bytes | None) -> None:
+    """Pass the request on to ``upstream`` (with its Content-Type and Accept) and its answer back."""
+    request = urllib.request.Request(upstream + handler.path, data=body, method=handler.command)
+    for name in FORWARDED_HEADERS:
+        if handler.headers.get(name):
+            request.add_header(name, handler.headers[name])
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, headers, payload = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, payload = error.code, error.headers, error.read()
+    handler.send_response(status)
+    if headers.get("Content-Type"):
+        handler.send_header("Content-Type", headers["Content-Type"])
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+class ThreadedServer:
+    """An ``http.server`` on a free loopback port in a daemon thread, started and stopped by ``with``."""
+
+    def _serve(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class RecordingServer(ThreadedServer):
     """Answers every request with ``status``; ``requests`` lists (method, path) of what arrived."""
 
     def __init__(self, status: int = 200):
@@ -53,21 +106,7 @@ class RecordingServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
 
-        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}"
-
-    def __enter__(self) -> RecordingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self._serve(Handler)
 
 
 class HangingServer:
@@ -106,7 +145,7 @@ class HangingServer:
         self.socket.close()
 
 
-class FailingProxy:
+class FailingProxy(ThreadedServer):
     """Forwards to ``upstream`` until ``fail_from`` requests have passed; every later request that
     would change data (POST, PUT, DELETE) gets HTTP 500 without reaching the upstream server."""
 
@@ -132,43 +171,10 @@ class FailingProxy:
                     else:
                         owner.forwarded += 1
                 if fail:
-                    message = b"the store broke on purpose"
-                    self.send_response(500, "Internal Server Error")
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(message)))
-                    self.end_headers()
-                    self.wfile.write(message)
+                    send_plain(self, 500, b"the store broke on purpose", "Internal Server Error")
                     return
-                request = urllib.request.Request(owner.upstream + self.path, data=body, method=self.command)
-                for name in ("Content-Type", "Accept"):
-                    if self.headers.get(name):
-                        request.add_header(name, self.headers[name])
-                try:
-                    with urllib.request.urlopen(request, timeout=60) as response:
-                        status, headers, payload = response.status, response.headers, response.read()
-                except urllib.error.HTTPError as error:
-                    status, headers, payload = error.code, error.headers, error.read()
-                self.send_response(status)
-                if headers.get("Content-Type"):
-                    self.send_header("Content-Type", headers["Content-Type"])
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                forward(self, owner.upstream, body)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
-        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FailingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self._serve(Handler)
