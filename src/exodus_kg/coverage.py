@@ -33,18 +33,16 @@ class PassageCoverage:
         return self.status in ("covered", "no-claim")
 
 
-def passage_coverage(store: ox.Store, with_statements: bool = True) -> list[PassageCoverage]:
+def passage_coverage(store: ox.Store) -> list[PassageCoverage]:
+    cited: dict[str, list[tuple[str, str, str]]] = {}
+    for passage, statement, type_, certainty in run_library_query(store, "coverage-statements").rows():
+        cited.setdefault(passage.value, []).append(
+            (compact_iri(statement.value), compact_iri(type_.value), compact_iri(certainty.value))
+        )
     rows = []
-    for passage, index, count, reason in run_library_query(store, "coverage").rows():
-        entry = PassageCoverage(int(index.value), passage.value, no_claim_reason=reason.value if reason else None)
-        if with_statements and int(count.value):
-            for statement, type_, certainty, _label, _passage in run_library_query(
-                store, "coverage-statements", passage_iri=passage
-            ).rows():
-                entry.statements.append(
-                    (compact_iri(statement.value), compact_iri(type_.value), compact_iri(certainty.value))
-                )
-        rows.append(entry)
+    for passage, index, reason in run_library_query(store, "coverage").rows():
+        rows.append(PassageCoverage(int(index.value), passage.value, cited.get(passage.value, []),
+                                    reason.value if reason else None))
     return rows
 
 
