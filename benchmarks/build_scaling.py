@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from exodus_kg import reasoning  # noqa: E402
-from exodus_kg.build import build, load_inputs  # noqa: E402
+from exodus_kg.pipeline.build import build, load_inputs  # noqa: E402
 from exodus_kg.project import find_project  # noqa: E402
 
 EXD = "https://w3id.org/exodus-kg/id/"

@@ -58,10 +58,10 @@ def main() -> None:
     parser.add_argument("--project", help="project folder (default: as exodus finds it)")
     args = parser.parse_args()
 
-    from exodus_kg.build import DATASET_FILE, ensure_built
+    from exodus_kg.pipeline.build import DATASET_FILE, ensure_built
     from exodus_kg.project import find_project
-    from exodus_kg.query_engine import PREFIXES
-    from exodus_kg.saved_queries import get
+    from exodus_kg.query.engine import PREFIXES
+    from exodus_kg.query.saved_queries import get
 
     exodus, oxigraph = tool("exodus"), tool("oxigraph")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}

@@ -39,7 +39,7 @@ def copy_fixture_project(target: Path) -> Path:
 @pytest.fixture(scope="session")
 def fixture_project_dir(tmp_path_factory) -> Path:
     """The fixture project, copied once per session and built (tests must not change it)."""
-    from exodus_kg.build import build
+    from exodus_kg.pipeline.build import build
     from exodus_kg.project import Project
 
     root = copy_fixture_project(tmp_path_factory.mktemp("fixture") / "project")
@@ -56,7 +56,7 @@ def fixture_project(fixture_project_dir):
 
 @pytest.fixture(scope="session")
 def fixture_store(fixture_project):
-    from exodus_kg.build import open_built
+    from exodus_kg.pipeline.build import open_built
 
     return open_built(fixture_project)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
-from exodus_kg.article_source import passages_graph, read_article_text, sha256_hex, split_passages
-from exodus_kg.turtle_format import canonical_turtle
+from exodus_kg.maintain.article_source import passages_graph, read_article_text, sha256_hex, split_passages
+from exodus_kg.maintain.turtle_format import canonical_turtle
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "triples" / "source"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from fault_servers import FailingProxy, HangingServer, RecordingServer
-from oxigraph_server import OxigraphServer
-from project_copies import (
+from support.fault_servers import FailingProxy, HangingServer, RecordingServer
+from support.oxigraph_server import OxigraphServer
+from support.project_copies import (
     ROOT,
     assert_fails_cleanly,
     clone_built_article,
@@ -75,7 +75,7 @@ def test_a_syntax_error_after_chinese_text_names_the_right_line_and_column(proje
 
 def test_gen_vocabulary_from_a_broken_ontology_changes_nothing(project):
     """Regression: `exodus gen-vocabulary` printed rdflib's multi-line dump for a syntax error."""
-    vocabulary = ROOT / "src" / "exodus_kg" / "vocabulary.py"
+    vocabulary = ROOT / "src" / "exodus_kg" / "rdf" / "vocabulary.py"
     before = vocabulary.read_bytes()
     ontology = project / "ontology" / "exodus.ttl"
     ontology.write_text(ontology.read_text(encoding="utf-8") + "exd:broken a owl:Class .\n", encoding="utf-8")
@@ -555,8 +555,8 @@ def test_the_owl_checks_do_not_follow_owl_imports(tmp_path, recorder):
     follow them), then printed a Java stack trace when the fetch failed."""
     if not shutil.which("java"):
         pytest.skip("java is not installed")
-    from exodus_kg import ontology_checks
-    from exodus_kg.graph_loading import parse_file
+    from exodus_kg.maintain import ontology_checks
+    from exodus_kg.pipeline.graph_loading import parse_file
 
     path = tmp_path / "importing.ttl"
     path.write_text(
@@ -577,8 +577,8 @@ def test_a_java_failure_is_one_line(tmp_path):
     """Regression: a failure of the OWL API ended the message with the tail of a Java stack trace."""
     if not (shutil.which("java") and shutil.which("javac") and Path("/usr/share/java/owlapi-distribution.jar").exists()):
         pytest.skip("the OWL API (libowlapi-java) and a JDK are not installed")
-    from exodus_kg import ontology_checks
     from exodus_kg.errors import ExodusError
+    from exodus_kg.maintain import ontology_checks
 
     # rdflib reads this JSON-LD file; the OWL API refuses it.
     path = tmp_path / "ontology.jsonld"

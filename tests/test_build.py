@@ -9,7 +9,8 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from exodus_kg.build import (
+from exodus_kg.errors import InputError
+from exodus_kg.pipeline.build import (
     ASSERTED_GRAPH,
     DATASET_FILE,
     GRAPHS,
@@ -21,7 +22,6 @@ from exodus_kg.build import (
     fresh_entry,
     open_built,
 )
-from exodus_kg.errors import InputError
 
 EXO = "https://w3id.org/exodus-kg/ontology#"
 EXD = "https://w3id.org/exodus-kg/id/"
@@ -134,7 +134,7 @@ def test_progress_reports_each_stage(scratch_project):
 
 def test_build_passes_the_project_rules_to_reasoning(scratch_project, monkeypatch):
     """A --project build must use that project's rules, not those of the current folder."""
-    from exodus_kg import reasoning
+    from exodus_kg.pipeline import reasoning
 
     seen = {}
     original = reasoning.infer

@@ -8,10 +8,10 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from exodus_kg.build import open_built
 from exodus_kg.cli import cli
-from exodus_kg.coverage import passage_coverage
+from exodus_kg.pipeline.build import open_built
 from exodus_kg.project import find_project
+from exodus_kg.query.passage_coverage import passage_coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 EXO = "https://w3id.org/exodus-kg/ontology#"

@@ -13,9 +13,10 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from exodus_kg import build, export
 from exodus_kg.errors import InputError, UsageError
+from exodus_kg.pipeline import build
 from exodus_kg.project import find_project
+from exodus_kg.publish import export
 
 DATA = Path(__file__).parent / "data" / "export"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

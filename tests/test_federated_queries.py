@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exodus_kg import federated_queries, saved_queries
 from exodus_kg.cli import cli
 from exodus_kg.errors import UsageError
-from exodus_kg.federated_queries import (
+from exodus_kg.query import saved_queries
+from exodus_kg.wikidata import federated
+from exodus_kg.wikidata.federated import (
     load_dataset,
     require_service_opt_in,
     run_federated,
@@ -21,8 +22,8 @@ from exodus_kg.federated_queries import (
     service_targets,
     wikidata_redirect,
 )
-from exodus_kg.wikidata_links import WIKIDATA_ENDPOINT
-from oxigraph_server import OxigraphServer, free_port
+from exodus_kg.wikidata.links import WIKIDATA_ENDPOINT
+from support.oxigraph_server import OxigraphServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "wikidata-fixture.ttl"
@@ -78,7 +79,7 @@ def test_cli_reports_an_unknown_federated_query():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_federated_queries_have_a_header_call_wikidata_and_stay_out_of_the_saved_queries(article_project, name):
-    query = federated_queries.get(article_project, name)
+    query = federated.get(article_project, name)
     assert not saved_queries.header_problems(query), saved_queries.header_problems(query)
     assert "federated" in query.tags
     assert service_targets(query.text) == [WIKIDATA_ENDPOINT]

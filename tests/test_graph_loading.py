@@ -6,7 +6,7 @@ import pytest
 import rdflib
 
 from exodus_kg.errors import InputError
-from exodus_kg.graph_loading import load_graphs, parse_file
+from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
 
 GOOD_TURTLE = "@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\n"
 

@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from exodus_kg.build import open_built
 from exodus_kg.entry_point import run_saved_query
 from exodus_kg.errors import UsageError
+from exodus_kg.pipeline.build import open_built
 from exodus_kg.project import Project
-from exodus_kg.query_engine import PREFIXES
-from exodus_kg.saved_queries import Param, check_value
-from project_copies import clone_built_article, exodus_env
+from exodus_kg.query.engine import PREFIXES
+from exodus_kg.query.saved_queries import Param, check_value
+from support.project_copies import clone_built_article, exodus_env
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 EXD = "https://w3id.org/exodus-kg/id/"

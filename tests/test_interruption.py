@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from project_copies import assert_fails_cleanly, clone_built_article, exodus_env, run_exodus
+from support.project_copies import assert_fails_cleanly, clone_built_article, exodus_env, run_exodus
 
 CACHE = Path("build") / "exodus-kg"
 ADDED = '@prefix exd: <https://w3id.org/exodus-kg/id/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\nexd:interruption-test rdfs:comment "added after the last build"@en .\n'

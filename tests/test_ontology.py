@@ -8,9 +8,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from exodus_kg.namespace_codegen import vocabulary_source
-from exodus_kg.ontology_checks import dl_profile, hermit_consistency, owlrl_consistency
-from exodus_kg.ontology_docs import class_diagram, ontology_html
+from exodus_kg.maintain.namespace_codegen import vocabulary_source
+from exodus_kg.maintain.ontology_checks import dl_profile, hermit_consistency, owlrl_consistency
+from exodus_kg.maintain.ontology_docs import class_diagram, ontology_html
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology" / "exodus.ttl"
@@ -105,13 +105,13 @@ def test_owl_rl_closure_raises_no_inconsistency(ontology_and_data):
 
 
 def test_generated_vocabulary_module_in_sync(ontology):
-    generated = (ROOT / "src" / "exodus_kg" / "vocabulary.py").read_text(encoding="utf-8")
+    generated = (ROOT / "src" / "exodus_kg" / "rdf" / "vocabulary.py").read_text(encoding="utf-8")
     assert generated == vocabulary_source(ontology), "run `exodus gen-vocabulary`"
 
 
 def test_vocabulary_fails_loudly_on_a_misspelt_term():
-    from exodus_kg.vocabulary import EXO as CLOSED_EXO
-    from exodus_kg.vocabulary import EXV
+    from exodus_kg.rdf.vocabulary import EXO as CLOSED_EXO
+    from exodus_kg.rdf.vocabulary import EXV
 
     assert str(CLOSED_EXO.Departure) == EXO + "Departure"
     assert str(EXV["at-least"]).endswith("/vocab/at-least")

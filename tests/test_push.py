@@ -15,10 +15,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from auth_proxy import BasicAuthProxy
-from exodus_kg import graph_store
 from exodus_kg.errors import EXIT_CHECK_FAILED, EXIT_REMOTE, CheckFailed, RemoteError, UsageError
-from oxigraph_server import OxigraphServer, free_port
+from exodus_kg.publish import push
+from support.auth_proxy import BasicAuthProxy
+from support.oxigraph_server import OxigraphServer, free_port
 
 DATA = Path(__file__).parent / "data" / "export" / "dataset.trig"
 EXG = "https://w3id.org/exodus-kg/graph/"
@@ -92,8 +92,8 @@ def server(tmp_path):
         yield running
 
 
-def endpoints(server: OxigraphServer) -> graph_store.Endpoints:
-    return graph_store.Endpoints.derive(server.base_url)
+def endpoints(server: OxigraphServer) -> push.Endpoints:
+    return push.Endpoints.derive(server.base_url)
 
 
 # --- loading and reading back -------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def endpoints(server: OxigraphServer) -> graph_store.Endpoints:
 @pytest.mark.parametrize("batch_size", [1, 4, 5000])
 def test_update_push_keeps_the_dataset_and_its_blank_nodes(server, batch_size):
     quads = small_dataset()
-    result = graph_store.push(quads, endpoints(server), batch_size=batch_size)
+    result = push.push(quads, endpoints(server), batch_size=batch_size)
     assert canonical(stored(server)) == canonical(quads)
     assert {g.target for g in result.graphs} == {
         EXG + n for n in ("ontology", "asserted", "links", "inferred")
@@ -113,7 +113,7 @@ def test_update_push_keeps_the_dataset_and_its_blank_nodes(server, batch_size):
 
 def test_gsp_push_into_one_graph(server):
     quads = small_dataset()
-    result = graph_store.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=5)
+    result = push.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=5)
     union = {q.triple for q in quads}
     assert canonical(stored(server)) == canonical(ox.Quad(*t, ox.NamedNode(OTHER_GRAPH)) for t in union)
     assert result.batches > 3 and result.graphs[0].found == len(union)
@@ -121,24 +121,24 @@ def test_gsp_push_into_one_graph(server):
 
 def test_gsp_keeps_blank_nodes_within_a_graph_across_batches(server):
     quads = large_dataset(200)
-    graph_store.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=7)
+    push.push(quads, endpoints(server), protocol="gsp", graph=OTHER_GRAPH, batch_size=7)
     expected = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(OTHER_GRAPH)) for q in quads]
     assert canonical(stored(server)) == canonical(expected)
 
 
 def test_gsp_refuses_blank_nodes_shared_between_graphs(server):
     with pytest.raises(UsageError, match="more than one named graph") as caught:
-        graph_store.push(small_dataset(), endpoints(server), protocol="gsp")
+        push.push(small_dataset(), endpoints(server), protocol="gsp")
     assert caught.value.exit_code == 2
     assert stored(server) == []
 
 
 def test_the_built_graph_arrives_whole(server):
-    from exodus_kg import build
+    from exodus_kg.pipeline import build
     from exodus_kg.project import find_project
 
     quads = list(build.open_built(find_project(Path(__file__).resolve().parent.parent)))
-    result = graph_store.push(quads, endpoints(server))
+    result = push.push(quads, endpoints(server))
     assert canonical(stored(server)) == canonical(quads)
     assert result.sent == len(quads)
 
@@ -148,8 +148,8 @@ def test_the_built_graph_arrives_whole(server):
 
 def test_replace_swaps_the_pushed_graphs_and_leaves_the_rest(server):
     server.update(f'INSERT DATA {{ GRAPH <{OTHER_GRAPH}> {{ <urn:x:a> <urn:x:b> "kept" }} }}')
-    graph_store.push(small_dataset(), endpoints(server))
-    graph_store.push(second_version(), endpoints(server), batch_size=3)
+    push.push(small_dataset(), endpoints(server))
+    push.push(second_version(), endpoints(server), batch_size=3)
     now = stored(server)
     assert canonical(in_graphs(now, EXG + "asserted", EXG + "links", EXG + "inferred")) == canonical(
         second_version()
@@ -159,21 +159,21 @@ def test_replace_swaps_the_pushed_graphs_and_leaves_the_rest(server):
         in_graphs(small_dataset(), EXG + "ontology")
     )
     assert len(in_graphs(now, OTHER_GRAPH)) == 1
-    assert not any(name.startswith(graph_store.TEMP_GRAPH_BASE) for name in graph_names(server))
+    assert not any(name.startswith(push.TEMP_GRAPH_BASE) for name in graph_names(server))
 
 
 def test_append_adds_to_the_graph_and_counts_what_was_new(server):
     quads = small_dataset()
-    graph_store.push(quads, endpoints(server), graph=OTHER_GRAPH)
+    push.push(quads, endpoints(server), graph=OTHER_GRAPH)
     first = len(stored(server))
-    result = graph_store.push(second_version(), endpoints(server), graph=OTHER_GRAPH, mode="append")
+    result = push.push(second_version(), endpoints(server), graph=OTHER_GRAPH, mode="append")
     union_result = result.graphs[0]
     assert union_result.before == first
     assert union_result.found == union_result.expected == len(stored(server))
     # Blank nodes are new in every request: their triples add again; other triples only once.
     second_triples = {q.triple for q in second_version()}
-    with_blank = sum(1 for t in second_triples if graph_store._has_blank(t))
-    new_ground = {t for t in second_triples if not graph_store._has_blank(t)} - {q.triple for q in quads}
+    with_blank = sum(1 for t in second_triples if push._has_blank(t))
+    new_ground = {t for t in second_triples if not push._has_blank(t)} - {q.triple for q in quads}
     assert union_result.found == first + with_blank + len(new_ground)
 
 
@@ -181,30 +181,30 @@ def test_append_adds_to_the_graph_and_counts_what_was_new(server):
 
 
 def test_a_count_that_differs_fails_the_check_and_keeps_the_previous_graphs(server):
-    graph_store.push(small_dataset(), endpoints(server))
+    push.push(small_dataset(), endpoints(server))
     before = canonical(stored(server))
 
     def another_writer(event):
         if event.stage == "batch" and event.batch == 1:
-            temporary = [g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE)]
+            temporary = [g for g in graph_names(server) if g.startswith(push.TEMP_GRAPH_BASE)]
             server.update(f'INSERT DATA {{ GRAPH <{temporary[0]}> {{ <urn:x:a> <urn:x:b> "intruder" }} }}')
 
     with pytest.raises(CheckFailed, match="count check failed") as caught:
-        graph_store.push(second_version(), endpoints(server), batch_size=2, progress=another_writer)
+        push.push(second_version(), endpoints(server), batch_size=2, progress=another_writer)
     assert caught.value.exit_code == EXIT_CHECK_FAILED
     assert "left as they were" in caught.value.message
     assert canonical(stored(server)) == before  # and the temporary graphs were dropped
 
 
 def test_append_count_check_fails_when_triples_go_missing(server):
-    graph_store.push(small_dataset(), endpoints(server), graph=OTHER_GRAPH)
+    push.push(small_dataset(), endpoints(server), graph=OTHER_GRAPH)
 
     def remover(event):
         if event.stage == "batch" and event.batch == 1:
             server.update(f"DELETE WHERE {{ GRAPH <{OTHER_GRAPH}> {{ <{EXD}john-schulman> ?p ?o }} }}")
 
     with pytest.raises(CheckFailed, match=f"<{OTHER_GRAPH}> holds"):
-        graph_store.push(
+        push.push(
             second_version(), endpoints(server), graph=OTHER_GRAPH, mode="append", progress=remover
         )
 
@@ -213,7 +213,7 @@ def test_append_count_check_fails_when_triples_go_missing(server):
 
 
 def test_a_server_killed_mid_push_loses_nothing(server):
-    graph_store.push(small_dataset(), endpoints(server))
+    push.push(small_dataset(), endpoints(server))
     before = canonical(stored(server))
     seen = []
 
@@ -223,41 +223,41 @@ def test_a_server_killed_mid_push_loses_nothing(server):
             server.kill()
 
     with pytest.raises(RemoteError) as caught:
-        graph_store.push(
+        push.push(
             large_dataset(), endpoints(server), batch_size=100, progress=kill_after_three_batches
         )
     assert caught.value.exit_code == EXIT_REMOTE
     message = caught.value.message
     assert "connection refused" in message and "left as they were" in message
     assert (
-        "DROP SILENT GRAPH <" + graph_store.TEMP_GRAPH_BASE in message
+        "DROP SILENT GRAPH <" + push.TEMP_GRAPH_BASE in message
     )  # the store was gone: say what to drop
     assert "swap" not in seen
 
     server.start()  # same folder, same port
     now = stored(server)
     assert canonical(in_graphs(now, *{q.graph_name.value for q in small_dataset()})) == before
-    leftovers = {g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE)}
+    leftovers = {g for g in graph_names(server) if g.startswith(push.TEMP_GRAPH_BASE)}
     assert leftovers and all(f"<{g}>" in message for g in leftovers)
     drops = message.split("drop them with: ", 1)[1]
     server.update(drops)
     assert canonical(stored(server)) == before
 
     # The next push goes through.
-    graph_store.push(large_dataset(50), endpoints(server), batch_size=100)
+    push.push(large_dataset(50), endpoints(server), batch_size=100)
 
 
 def test_a_failed_swap_changes_no_graph(server):
-    graph_store.push(small_dataset(), endpoints(server))
+    push.push(small_dataset(), endpoints(server))
     before = canonical(stored(server))
 
     def drop_one_temporary_graph(event):
         if event.stage == "swap":
-            temporary = sorted(g for g in graph_names(server) if g.startswith(graph_store.TEMP_GRAPH_BASE))
+            temporary = sorted(g for g in graph_names(server) if g.startswith(push.TEMP_GRAPH_BASE))
             server.update(f"DROP GRAPH <{temporary[-1]}>")
 
     with pytest.raises(RemoteError, match="HTTP 500") as caught:
-        graph_store.push(second_version(), endpoints(server), progress=drop_one_temporary_graph)
+        push.push(second_version(), endpoints(server), progress=drop_one_temporary_graph)
     assert "all the previous graphs or all the new ones" in caught.value.message
     # Oxigraph applied none of the MOVEs (one transaction), and the temporary graphs are gone.
     assert canonical(stored(server)) == before
@@ -267,9 +267,9 @@ def test_a_failed_swap_changes_no_graph(server):
 
 
 def test_connection_refused_is_a_remote_error():
-    closed = graph_store.Endpoints.derive(f"http://127.0.0.1:{free_port()}")
+    closed = push.Endpoints.derive(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(RemoteError, match="connection refused") as caught:
-        graph_store.push(small_dataset(), closed)
+        push.push(small_dataset(), closed)
     assert caught.value.exit_code == EXIT_REMOTE
     assert "\n" not in caught.value.message
 
@@ -278,7 +278,7 @@ def test_a_hung_server_times_out(server):
     server.pause()
     try:
         with pytest.raises(RemoteError, match=r"no answer within 1 s \(--timeout\)"):
-            graph_store.push(small_dataset(), endpoints(server), timeout=1)
+            push.push(small_dataset(), endpoints(server), timeout=1)
     finally:
         server.resume()
 
@@ -290,15 +290,15 @@ def test_a_read_only_server_answers_403(tmp_path):
         OxigraphServer(tmp_path / "store", read_only=True) as read_only,
         pytest.raises(RemoteError, match="HTTP 403 Forbidden") as caught,
     ):
-        graph_store.push(small_dataset(), endpoints(read_only))
+        push.push(small_dataset(), endpoints(read_only))
     assert "read-only" in caught.value.message
     assert caught.value.exit_code == EXIT_REMOTE
 
 
 def test_a_missing_endpoint_answers_404(server):
-    wrong = graph_store.Endpoints.derive(server.base_url + "/sparql")
+    wrong = push.Endpoints.derive(server.base_url + "/sparql")
     with pytest.raises(RemoteError, match="HTTP 404"):
-        graph_store.push(small_dataset(), wrong)
+        push.push(small_dataset(), wrong)
 
 
 # --- credentials ----------------------------------------------------------------------------------------
@@ -306,15 +306,15 @@ def test_a_missing_endpoint_answers_404(server):
 
 def test_credentials_from_the_environment_reach_the_store(server):
     with BasicAuthProxy(server.base_url, "editor", "s3cret-Pa55") as proxy:
-        credentials = graph_store.find_credentials(
+        credentials = push.find_credentials(
             proxy.base_url, {"EXODUS_ENDPOINT_USER": "editor", "EXODUS_ENDPOINT_PASSWORD": "s3cret-Pa55"}
         )
-        graph_store.push(
-            small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+        push.push(
+            small_dataset(), push.Endpoints.derive(proxy.base_url), credentials=credentials
         )
-        graph_store.push(
+        push.push(
             small_dataset(),
-            graph_store.Endpoints.derive(proxy.base_url),
+            push.Endpoints.derive(proxy.base_url),
             credentials=credentials,
             protocol="gsp",
             graph=OTHER_GRAPH,
@@ -330,21 +330,21 @@ def test_credentials_from_netrc(server, tmp_path):
     netrc_file.write_text("machine 127.0.0.1 login editor password from-netrc-55\n")
     netrc_file.chmod(0o600)
     with BasicAuthProxy(server.base_url, "editor", "from-netrc-55") as proxy:
-        credentials = graph_store.find_credentials(proxy.base_url, {"NETRC": str(netrc_file)})
+        credentials = push.find_credentials(proxy.base_url, {"NETRC": str(netrc_file)})
         assert credentials is not None and credentials.source == str(netrc_file)
-        graph_store.push(
-            small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+        push.push(
+            small_dataset(), push.Endpoints.derive(proxy.base_url), credentials=credentials
         )
-    assert graph_store.find_credentials("http://elsewhere.example/", {"NETRC": str(netrc_file)}) is None
+    assert push.find_credentials("http://elsewhere.example/", {"NETRC": str(netrc_file)}) is None
 
 
 @pytest.mark.parametrize("password", [None, "wrong-Pa55"])
 def test_a_refusal_never_shows_the_password(server, password):
     with BasicAuthProxy(server.base_url, "editor", "right-Pa55") as proxy:
-        credentials = graph_store.Credentials("editor", password) if password else None
+        credentials = push.Credentials("editor", password) if password else None
         with pytest.raises(RemoteError) as caught:
-            graph_store.push(
-                small_dataset(), graph_store.Endpoints.derive(proxy.base_url), credentials=credentials
+            push.push(
+                small_dataset(), push.Endpoints.derive(proxy.base_url), credentials=credentials
             )
     message = caught.value.message
     assert caught.value.exit_code == EXIT_REMOTE
@@ -359,12 +359,12 @@ def test_a_refusal_never_shows_the_password(server, password):
 
 def test_half_set_environment_credentials_are_a_usage_error():
     with pytest.raises(UsageError, match="EXODUS_ENDPOINT_PASSWORD is not set"):
-        graph_store.find_credentials("http://127.0.0.1/", {"EXODUS_ENDPOINT_USER": "editor"})
+        push.find_credentials("http://127.0.0.1/", {"EXODUS_ENDPOINT_USER": "editor"})
 
 
 def test_a_password_in_the_url_is_refused_without_showing_it():
     with pytest.raises(UsageError) as caught:
-        graph_store.Endpoints.derive("http://editor:hunter22@127.0.0.1:7878")
+        push.Endpoints.derive("http://editor:hunter22@127.0.0.1:7878")
     assert "hunter22" not in caught.value.message and "***@127.0.0.1:7878" in caught.value.message
 
 
@@ -372,28 +372,28 @@ def test_a_password_in_the_url_is_refused_without_showing_it():
 
 
 def test_endpoints_derive_from_a_base_url_and_can_be_overridden():
-    derived = graph_store.Endpoints.derive("http://127.0.0.1:7878/")
-    assert derived == graph_store.Endpoints(
+    derived = push.Endpoints.derive("http://127.0.0.1:7878/")
+    assert derived == push.Endpoints(
         "http://127.0.0.1:7878/query", "http://127.0.0.1:7878/update", "http://127.0.0.1:7878/store"
     )
-    fuseki = graph_store.Endpoints.derive(
+    fuseki = push.Endpoints.derive(
         "http://127.0.0.1:3030/exodus", store="http://127.0.0.1:3030/exodus/data"
     )
     assert fuseki.query.endswith("/exodus/query") and fuseki.store.endswith("/exodus/data")
     with pytest.raises(UsageError, match="no query endpoint"):
-        graph_store.Endpoints.derive(update="http://127.0.0.1:7878/update")
+        push.Endpoints.derive(update="http://127.0.0.1:7878/update")
     with pytest.raises(UsageError, match="http"):
-        graph_store.Endpoints.derive("ftp://127.0.0.1/")
+        push.Endpoints.derive("ftp://127.0.0.1/")
 
 
 def test_gsp_needs_a_store_endpoint_and_replace_an_update_endpoint():
-    only_query = graph_store.Endpoints(query="http://127.0.0.1:1/query")
+    only_query = push.Endpoints(query="http://127.0.0.1:1/query")
     with pytest.raises(UsageError, match="Graph Store endpoint"):
-        graph_store.push(small_dataset(), only_query, protocol="gsp")
+        push.push(small_dataset(), only_query, protocol="gsp")
     with pytest.raises(UsageError, match="update endpoint"):
-        graph_store.push(
+        push.push(
             small_dataset(),
-            graph_store.Endpoints(query="http://127.0.0.1:1/query", store="http://127.0.0.1:1/store"),
+            push.Endpoints(query="http://127.0.0.1:1/query", store="http://127.0.0.1:1/store"),
             protocol="gsp",
             graph=OTHER_GRAPH,
         )
@@ -401,7 +401,7 @@ def test_gsp_needs_a_store_endpoint_and_replace_an_update_endpoint():
 
 def test_batches_never_split_a_blank_node_component():
     quads = large_dataset(100) + small_dataset()
-    batches = graph_store.make_batches(quads, 5)
+    batches = push.make_batches(quads, 5)
     assert sorted(map(str, (q for b in batches for q in b))) == sorted(map(str, quads))
     home: dict[ox.BlankNode, int] = {}
     for number, batch in enumerate(batches):
@@ -409,12 +409,12 @@ def test_batches_never_split_a_blank_node_component():
             for term in (quad.subject, quad.object):
                 if isinstance(term, ox.BlankNode):
                     assert home.setdefault(term, number) == number
-    largest_unit = max(len(unit) for unit in graph_store.blank_node_units(quads))
+    largest_unit = max(len(unit) for unit in push.blank_node_units(quads))
     assert largest_unit > 5  # the fixture has one, so the rule below is exercised
     assert max(len(b) for b in batches) == largest_unit  # only a unit larger than a batch goes over
-    assert len(graph_store.make_batches(quads, 10_000)) == 1
+    assert len(push.make_batches(quads, 10_000)) == 1
     with pytest.raises(UsageError):
-        graph_store.make_batches(quads, 0)
+        push.make_batches(quads, 0)
 
 
 # --- the command line -----------------------------------------------------------------------------------
@@ -443,11 +443,11 @@ def test_cli_push_prints_the_counts_and_exits_0(server):
     assert "counts checked" in out
     for graph in ("ontology", "asserted", "inferred"):
         assert f"<{EXG}{graph}>" in out
-    assert not any(g.startswith(graph_store.TEMP_GRAPH_BASE) for g in graph_names(server))
+    assert not any(g.startswith(push.TEMP_GRAPH_BASE) for g in graph_names(server))
 
 
 def test_cli_push_killed_server_mid_push_keeps_the_previous_graphs(server):
-    graph_store.push(small_dataset(), endpoints(server))
+    push.push(small_dataset(), endpoints(server))
     before = canonical(stored(server))
     process = exodus_push("--endpoint", server.base_url, "--batch-size", "40", "--verbose")
     killed_at = None

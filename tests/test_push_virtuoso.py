@@ -15,10 +15,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from exodus_kg import graph_store
 from exodus_kg.errors import EXIT_REMOTE, RemoteError
+from exodus_kg.publish import push
+from support.virtuoso_server import VirtuosoServer, virtuoso_binaries
 from test_push import EXG, canonical, second_version, small_dataset
-from virtuoso_server import VirtuosoServer, virtuoso_binaries
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,16 +37,16 @@ def virtuoso(tmp_path_factory):
         yield server
 
 
-def endpoints(server: VirtuosoServer) -> graph_store.Endpoints:
-    return graph_store.Endpoints(
+def endpoints(server: VirtuosoServer) -> push.Endpoints:
+    return push.Endpoints(
         query=f"{server.base_url}/sparql",
         update=f"{server.base_url}/sparql-auth",
         store=f"{server.base_url}/sparql-graph-crud-auth",
     )
 
 
-def credentials(password: str = PASSWORD) -> graph_store.Credentials:
-    return graph_store.Credentials(USER, password, "digest")
+def credentials(password: str = PASSWORD) -> push.Credentials:
+    return push.Credentials(USER, password, "digest")
 
 
 def graph_quads(server: VirtuosoServer, graph: str) -> list[ox.Quad]:
@@ -73,7 +73,7 @@ def select_rows(server: VirtuosoServer, query: str) -> list[dict]:
 def temporary_graphs(server: VirtuosoServer) -> list[str]:
     rows = select_rows(
         server,
-        f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{graph_store.TEMP_GRAPH_BASE}")) }}',
+        f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{push.TEMP_GRAPH_BASE}")) }}',
     )
     return [row["g"]["value"] for row in rows]
 
@@ -91,7 +91,7 @@ def test_update_push_with_digest_authentication_and_blank_nodes(virtuoso):
     prefix = "https://example.org/virtuoso/update/"
     first, second = without_inferred(small_dataset(), prefix), without_inferred(second_version(), prefix)
     for version in (first, second):
-        result = graph_store.push(version, endpoints(virtuoso), credentials=credentials(), batch_size=3)
+        result = push.push(version, endpoints(virtuoso), credentials=credentials(), batch_size=3)
         assert all(g.found == g.expected for g in result.graphs)
         for graph in {q.graph_name.value for q in version}:
             assert canonical(graph_quads(virtuoso, graph)) == canonical(
@@ -106,7 +106,7 @@ def test_update_push_with_digest_authentication_and_blank_nodes(virtuoso):
 def test_graph_store_push_into_one_graph(virtuoso):
     graph = "https://example.org/virtuoso/gsp"
     quads = small_dataset()
-    graph_store.push(
+    push.push(
         quads, endpoints(virtuoso), credentials=credentials(), protocol="gsp", graph=graph, batch_size=4
     )
     expected = [ox.Quad(*t, ox.NamedNode(graph)) for t in {q.triple for q in quads}]
@@ -114,12 +114,12 @@ def test_graph_store_push_into_one_graph(virtuoso):
 
 
 def test_select_stops_at_10000_rows_while_the_count_check_sees_everything(virtuoso):
-    from exodus_kg import build
+    from exodus_kg.pipeline import build
     from exodus_kg.project import find_project
 
     graph = "https://example.org/virtuoso/built"
     quads = list(build.open_built(find_project(PROJECT_ROOT)))
-    result = graph_store.push(quads, endpoints(virtuoso), credentials=credentials(), graph=graph)
+    result = push.push(quads, endpoints(virtuoso), credentials=credentials(), graph=graph)
     total = result.graphs[0].found
     assert total == len({q.triple for q in quads}) > 10_000
     rows = select_rows(virtuoso, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
@@ -130,7 +130,7 @@ def test_select_stops_at_10000_rows_while_the_count_check_sees_everything(virtuo
 
 def test_a_wrong_password_is_refused_without_showing_it(virtuoso):
     with pytest.raises(RemoteError, match="HTTP 401") as caught:
-        graph_store.push(small_dataset(), endpoints(virtuoso), credentials=credentials("wrong-" + PASSWORD))
+        push.push(small_dataset(), endpoints(virtuoso), credentials=credentials("wrong-" + PASSWORD))
     assert caught.value.exit_code == EXIT_REMOTE
     assert PASSWORD not in caught.value.message
 
@@ -144,9 +144,9 @@ def test_blank_nodes_shared_between_graphs_fail_and_leave_the_previous_graphs(vi
         for q in small_dataset()
     ]
     before = without_inferred(small_dataset(), prefix)
-    graph_store.push(before, endpoints(virtuoso), credentials=credentials())
+    push.push(before, endpoints(virtuoso), credentials=credentials())
     with pytest.raises(RemoteError, match="HTTP 500") as caught:
-        graph_store.push(moved, endpoints(virtuoso), credentials=credentials())
+        push.push(moved, endpoints(virtuoso), credentials=credentials())
     assert "left as they were" in caught.value.message
     for graph in {q.graph_name.value for q in before}:
         assert canonical(graph_quads(virtuoso, graph)) == canonical(
@@ -157,11 +157,12 @@ def test_blank_nodes_shared_between_graphs_fail_and_leave_the_previous_graphs(vi
 
 def test_the_built_graph_without_inferences_goes_in_whole(virtuoso):
     """The README's way to push to Virtuoso: --asserted-only (no blank node spans two graphs)."""
-    from exodus_kg import build, export
+    from exodus_kg.pipeline import build
     from exodus_kg.project import find_project
+    from exodus_kg.publish import export
 
     quads = export.dataset_quads(build.open_built(find_project(PROJECT_ROOT)), asserted_only=True)
-    result = graph_store.push(quads, endpoints(virtuoso), credentials=credentials())
+    result = push.push(quads, endpoints(virtuoso), credentials=credentials())
     assert {g.target for g in result.graphs} == {EXG + "ontology", EXG + "asserted", EXG + "links"}
     assert all(g.found == g.expected == g.sent for g in result.graphs)
     links = [q for q in quads if q.graph_name.value == EXG + "links"]

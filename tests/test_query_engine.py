@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from exodus_kg.errors import InputError, QueryTimeout
-from exodus_kg.query_engine import compact_iri, describe_syntax_error, project_variables, run_query
+from exodus_kg.query.engine import compact_iri, describe_syntax_error, project_variables, run_query
 
 EXO = "https://w3id.org/exodus-kg/ontology#"
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
@@ -105,7 +105,7 @@ def test_cli_timeout_exits_without_waiting_for_the_query(fixture_project_dir):
 
 @pytest.mark.parametrize("error", [OSError("disk gone\nmore"), RuntimeError("boom"), ValueError("bad")])
 def test_evaluation_errors_become_one_line_input_errors(error):
-    from exodus_kg.query_engine import _user_error
+    from exodus_kg.query.engine import _user_error
 
     converted = _user_error(error, "ASK {}", "q.rq")
     assert isinstance(converted, InputError)

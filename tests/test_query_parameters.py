@@ -12,8 +12,8 @@ import pytest
 import rdflib
 
 from exodus_kg.errors import InputError, UsageError
-from exodus_kg.query_engine import PREFIXES, run_query
-from exodus_kg.saved_queries import (
+from exodus_kg.query.engine import PREFIXES, run_query
+from exodus_kg.query.saved_queries import (
     Param,
     SavedQuery,
     check_value,

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
-from exodus_kg.build import open_built
 from exodus_kg.cli import cli
-from exodus_kg.quickstatements import OBJECT_END, collect_claims, export_lines, load_mappings
+from exodus_kg.pipeline.build import open_built
+from exodus_kg.wikidata.quickstatements import OBJECT_END, collect_claims, export_lines, load_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "quickstatements" / "statements.ttl"

@@ -18,10 +18,10 @@ import rdflib.compare
 from click.testing import CliRunner
 from rdflib import OWL, RDF, RDFS, XSD, Literal, Namespace, URIRef
 
-from exodus_kg import reasoning
 from exodus_kg.errors import CheckFailed, InputError
-from exodus_kg.explanation import NodeExplanation, explain, parse_target, render_text
-from exodus_kg.vocabulary import EXO, EXV
+from exodus_kg.pipeline import reasoning
+from exodus_kg.query.explanation import NodeExplanation, explain, parse_target, render_text
+from exodus_kg.rdf.vocabulary import EXO, EXV
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "queries" / "rules"
@@ -66,7 +66,7 @@ def inferred(*names: str) -> rdflib.Graph:
 
 def built_store(ontology: rdflib.Graph, data: rdflib.Graph, derived: rdflib.Graph) -> ox.Store:
     """The three layers in their named graphs, as the build writes them."""
-    from exodus_kg.build import _to_quads
+    from exodus_kg.pipeline.build import _to_quads
 
     quads, _counts, _skipped = _to_quads(
         {GRAPH + "ontology": ontology, GRAPH + "asserted": data, GRAPH + "inferred": derived}
@@ -326,7 +326,7 @@ def test_an_unsupported_construct_falls_back_to_owlrl(ontology):
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.stem)
 def test_rule_file_has_a_header_and_constructs_no_blank_nodes(path):
-    from exodus_kg.explanation import _CompiledRule
+    from exodus_kg.query.explanation import _CompiledRule
 
     rule = reasoning.parse_rule(path)
     assert rule.summary and rule.description and rule.derives and rule.premises, path.name
@@ -434,7 +434,7 @@ def test_explain_command_on_a_project(tmp_path):
 @pytest.fixture(scope="module")
 def article():
     """The project's ontology, asserted triples and what reasoning adds to them."""
-    from exodus_kg.build import load_inputs
+    from exodus_kg.pipeline.build import load_inputs
     from exodus_kg.project import find_project
 
     project = find_project(str(ROOT))

@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from exodus_kg.errors import UsageError
-from exodus_kg.query_engine import run_query
-from exodus_kg.result_formats import display_width, render, render_table
+from exodus_kg.query.engine import run_query
+from exodus_kg.query.result_formats import display_width, render, render_table
 
 PEOPLE = """PREFIX exo: <https://w3id.org/exodus-kg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -25,10 +25,10 @@ import pytest
 import rdflib
 from rdflib.plugins.sparql import prepareQuery
 
-from exodus_kg import build
+from exodus_kg.pipeline import build
 from exodus_kg.project import find_project
-from exodus_kg.query_engine import mask_non_code, run_query
-from exodus_kg.saved_queries import (
+from exodus_kg.query.engine import mask_non_code, run_query
+from exodus_kg.query.saved_queries import (
     SavedQuery,
     discover,
     header_problems,

@@ -18,10 +18,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from exodus_kg import build, server
 from exodus_kg.errors import UsageError
+from exodus_kg.pipeline import build
 from exodus_kg.project import find_project
-from oxigraph_server import free_port
+from exodus_kg.publish import server
+from support.oxigraph_server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,14 +21,14 @@ from click.testing import CliRunner
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import SH, SKOS
 
-import jena_shacl
-from exodus_kg import shape_validation
 from exodus_kg.cli import cli
 from exodus_kg.errors import CheckFailed
-from exodus_kg.graph_loading import load_graphs, parse_file
+from exodus_kg.pipeline import validation
+from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
+from exodus_kg.pipeline.validation import validate, validate_for_build, validate_graphs
 from exodus_kg.project import Project
-from exodus_kg.shape_validation import validate, validate_for_build, validate_graphs
-from shape_reports import expected_keys, outcome_keys, result_key, show
+from support import jena_shacl
+from support.shape_reports import expected_keys, outcome_keys, result_key, show
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -51,12 +51,12 @@ def ontology(project):
 
 @pytest.fixture(scope="session")
 def shapes(project):
-    return shape_validation.load_shapes(project.shape_files())
+    return validation.load_shapes(project.shape_files())
 
 
 @pytest.fixture(scope="session")
 def checks(project):
-    return shape_validation.load_checks(project.check_files())
+    return validation.load_checks(project.check_files())
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +112,7 @@ def test_the_real_data_conforms(project_outcome):
 
 def test_the_conflicts_of_interest_the_rules_derive_conform(project, project_data, ontology, shapes, checks):
     """The derived statements live in the inferred graph: validate them with the data they rest on."""
-    from exodus_kg import reasoning
+    from exodus_kg.pipeline import reasoning
 
     inferred = reasoning.infer(ontology, load_graphs(project.asserted_files()), rules=project.rule_files())
     conflicts = set(inferred.subjects(RDF.type, EXO.ConflictOfInterest))
@@ -281,7 +281,7 @@ def test_the_shapes_pass_the_meta_shacl_check(shapes, fixture_context, ontology)
     """pySHACL's meta_shacl=True first validates the shapes against SHACL for SHACL (the spec's
     appendix C) and refuses to run when they fail; then validates as usual."""
     conforms, _report, text = pyshacl.validate(
-        shape_validation.combined_data_graph(fixture_context, ontology),
+        validation.combined_data_graph(fixture_context, ontology),
         shacl_graph=shapes,
         meta_shacl=True,
         inference="none",
@@ -389,32 +389,32 @@ def test_check_files_are_named_for_what_they_forbid(project, checks):
     assert len(checks) == len(project.check_files()) >= 10
     for check in checks:
         assert check.path.name.endswith("-violation.rq")
-        assert check.summary and check.severity in shape_validation.SEVERITIES
+        assert check.summary and check.severity in validation.SEVERITIES
 
 
 def test_a_check_without_focus_node_is_an_input_error(tmp_path, fixture_context, ontology, shapes):
     path = tmp_path / "wrong-violation.rq"
     path.write_text("#+ summary: wrong\nSELECT ?s WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
-    with pytest.raises(shape_validation.InputError, match="focusNode"):
-        validate_graphs(fixture_context, ontology, shapes, [shape_validation.load_check(path)])
+    with pytest.raises(validation.InputError, match="focusNode"):
+        validate_graphs(fixture_context, ontology, shapes, [validation.load_check(path)])
 
 
 @pytest.fixture(scope="session")
 def all_invalid_data(fixture_context, ontology):
     """Every invalid fixture at once, with the ontology: many results for the engines to agree on."""
     graph = with_context(fixture_context, *INVALID)
-    return shape_validation.combined_data_graph(graph, ontology)
+    return validation.combined_data_graph(graph, ontology)
 
 
 def test_checks_give_the_same_rows_in_rdflib_and_oxigraph(all_invalid_data, checks):
     """The checks run in pyoxigraph; rdflib's independent SPARQL engine returns the same rows."""
-    store = shape_validation.to_oxigraph(all_invalid_data)
+    store = validation.to_oxigraph(all_invalid_data)
     total = 0
     for check in checks:
         oxigraph_rows = {
             tuple(
                 result_key(
-                    *(shape_validation._from_oxigraph(row[v]) for v in ("focusNode", "path", "value")),
+                    *(validation._from_oxigraph(row[v]) for v in ("focusNode", "path", "value")),
                     None,
                     None,
                     None,
@@ -472,7 +472,7 @@ def test_jena_shacl_gives_the_same_report_as_pyshacl(
     if which == "invalid-fixtures":
         data = all_invalid_data
     else:
-        data = shape_validation.combined_data_graph(project_data, ontology)
+        data = validation.combined_data_graph(project_data, ontology)
     data, skolem_shapes = _skolemized(data), _skolemized(shapes)
     (jena / f"{which}.nt").write_text(data.serialize(format="nt"), encoding="utf-8")
     (jena / "shapes.ttl").write_text(skolem_shapes.serialize(format="turtle"), encoding="utf-8")
@@ -530,7 +530,7 @@ def test_warnings_are_reported_but_do_not_fail(fixture_context, ontology, shapes
         "SELECT ?focusNode WHERE { ?focusNode a exo:Passage ; exo:passageIndex 1 }\n",
         encoding="utf-8",
     )
-    outcome = validate_graphs(fixture_context, ontology, shapes, [shape_validation.load_check(path)])
+    outcome = validate_graphs(fixture_context, ontology, shapes, [validation.load_check(path)])
     assert outcome.conforms
     assert outcome.counts() == {"Violation": 0, "Warning": 1, "Info": 0}
     text = outcome.text_report()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exodus_kg.turtle_format import format_file
+from exodus_kg.maintain.turtle_format import format_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "triples" / "source" / "article.txt"

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
-from exodus_kg import wikidata_links
-from exodus_kg.build import open_built
 from exodus_kg.cli import cli
 from exodus_kg.errors import InputError, RemoteError
-from exodus_kg.turtle_format import format_file
-from exodus_kg.wikidata_links import (
+from exodus_kg.maintain.turtle_format import format_file
+from exodus_kg.pipeline.build import open_built
+from exodus_kg.wikidata import links as wikidata_links
+from exodus_kg.wikidata.links import (
     ItemFacts,
     LinkRow,
     build_check_query,
@@ -29,7 +29,7 @@ from exodus_kg.wikidata_links import (
     load_kind_checks,
     normalize_label,
 )
-from oxigraph_server import OxigraphServer, free_port
+from support.oxigraph_server import OxigraphServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LINKS_FILE = ROOT / "triples" / "links" / "wikidata.ttl"

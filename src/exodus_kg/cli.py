@@ -14,8 +14,8 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import EXIT_CODES_HELP, ExodusError, QueryTimeout
+from exodus_kg import __version__
+from exodus_kg.errors import EXIT_CODES_HELP, ExodusError, QueryTimeout
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -49,7 +49,7 @@ class State:
 
     def project(self):
         if self._project is None:
-            from .project import find_project
+            from exodus_kg.project import find_project
 
             self._project = find_project(self.project_dir)
         return self._project
@@ -105,7 +105,7 @@ def output_format_option(choices: tuple[str, ...], default: str, help_text: str)
 
 def query_output_options(command):
     """-f/--format, --no-inference and --timeout: the options of every command that runs SPARQL."""
-    from .result_formats import FORMATS
+    from exodus_kg.query.result_formats import FORMATS
 
     for decorator in reversed(
         (
@@ -165,13 +165,13 @@ def _stderr_progress(message: str) -> None:
 
 
 def _open_store(state: State, no_inference: bool):
-    from .entry_point import open_store
+    from exodus_kg.entry_point import open_store
 
     return open_store(state.project(), no_inference)
 
 
 def _table_width() -> int | None:
-    from .entry_point import table_width
+    from exodus_kg.entry_point import table_width
 
     return table_width()
 
@@ -195,7 +195,7 @@ def queries_command(state: State, output_format: str, verbose: bool) -> None:
       exodus queries
       exodus queries -v -f json
     """
-    from .saved_queries import discover
+    from exodus_kg.query.saved_queries import discover
 
     project = state.project()
     found = discover(project)
@@ -255,7 +255,7 @@ def query_command(
       exodus query evidence-about -p entity exd:sam-altman -f json
     """
     # The same function serves the click-free path of entry_point.main.
-    from .entry_point import run_saved_query
+    from exodus_kg.entry_point import run_saved_query
 
     max_width = _table_width() if output_format == "table" else None
     _emit(
@@ -287,9 +287,9 @@ def sparql_command(
       exodus sparql @my-query.rq -f csv
       echo 'ASK { exd:openai ?p ?o }' | exodus sparql -
     """
-    from .query_engine import PREFIXES, run_query
-    from .result_formats import render
-    from .saved_queries import Param, check_value, declared_prefixes, to_oxigraph_substitutions
+    from exodus_kg.query.engine import PREFIXES, run_query
+    from exodus_kg.query.result_formats import render
+    from exodus_kg.query.saved_queries import Param, check_value, declared_prefixes, to_oxigraph_substitutions
 
     text, source = _read_query_argument(query)
     bound = []
@@ -329,7 +329,7 @@ def show_command(state: State, entity: str, output_format: str, no_inference: bo
       exodus show "John Schulman"
       exodus show 馬斯克 -f json
     """
-    from .entity_view import describe_entity, render_entity, resolve_entity
+    from exodus_kg.query.entity_view import describe_entity, render_entity, resolve_entity
 
     store = _open_store(state, no_inference)
     view = describe_entity(store, resolve_entity(store, entity))
@@ -353,7 +353,7 @@ def stats_command(state: State, output_format: str, no_inference: bool) -> None:
       exodus stats
       exodus stats -f json
     """
-    from .stats import collect_stats, render_stats
+    from exodus_kg.query.stats import collect_stats, render_stats
 
     stats = collect_stats(_open_store(state, no_inference))
     if output_format == "json":
@@ -379,8 +379,8 @@ def build_command(state: State, force: bool) -> None:
       exodus build
       exodus build --force
     """
-    from .build import build
-    from .query_engine import compact_iri
+    from exodus_kg.pipeline.build import build
+    from exodus_kg.query.engine import compact_iri
 
     project = state.project()
     result = build(project, force=force, progress=lambda line: click.echo(f"  {line}"))
@@ -411,8 +411,8 @@ def coverage_command(state: State, output_format: str, missing: bool) -> None:
       exodus coverage
       exodus coverage --missing -f json
     """
-    from .coverage import coverage_json, coverage_table, passage_coverage
-    from .errors import CheckFailed
+    from exodus_kg.errors import CheckFailed
+    from exodus_kg.query.passage_coverage import coverage_json, coverage_table, passage_coverage
 
     rows = passage_coverage(_open_store(state, no_inference=True))
     shown = [row for row in rows if not row.ok] if missing else rows
@@ -421,7 +421,7 @@ def coverage_command(state: State, output_format: str, missing: bool) -> None:
 
         click.echo(json.dumps(coverage_json(shown), ensure_ascii=False, indent=2))
     else:
-        from .result_formats import render_table
+        from exodus_kg.query.result_formats import render_table
 
         columns, table = coverage_table(shown)
         click.echo(render_table(columns, table, max_width=_table_width()), nl=False)
@@ -457,8 +457,8 @@ def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
     """
     from pathlib import Path
 
-    from .errors import CheckFailed
-    from .turtle_format import format_file
+    from exodus_kg.errors import CheckFailed
+    from exodus_kg.maintain.turtle_format import format_file
 
     project = state.project()
     article = project.triples_dir / "source" / "article.txt"
@@ -476,7 +476,7 @@ def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
         except ExodusError:
             raise
         except Exception as error:  # rdflib's parser errors carry the line
-            from .errors import InputError
+            from exodus_kg.errors import InputError
 
             raise InputError(f"{_shown_path(path)}: {error}") from None
         if result.changed:
@@ -496,8 +496,8 @@ def passages_command(state: State) -> None:
     Example:
       exodus passages
     """
-    from .article_source import passages_graph, read_article_text
-    from .turtle_format import canonical_turtle
+    from exodus_kg.maintain.article_source import passages_graph, read_article_text
+    from exodus_kg.maintain.turtle_format import canonical_turtle
 
     source = state.project().triples_dir / "source"
     target = source / "passages.ttl"
@@ -517,11 +517,10 @@ def gen_vocabulary_command(state: State) -> None:
     Example:
       exodus gen-vocabulary
     """
-    from pathlib import Path
+    from exodus_kg.maintain.namespace_codegen import write_vocabulary
+    from exodus_kg.project import resource_path
 
-    from .namespace_codegen import write_vocabulary
-
-    target = Path(__file__).resolve().parent / "vocabulary.py"
+    target = resource_path("rdf", "vocabulary.py")
     changed = write_vocabulary(state.project().ontology_dir / "exodus.ttl", target)
     click.echo(f"{'wrote' if changed else 'up to date:'} {_shown_path(target)}")
 
@@ -547,7 +546,7 @@ def docs_command(state: State, output_dir: str) -> None:
     """
     from pathlib import Path
 
-    from .ontology_docs import write_docs
+    from exodus_kg.maintain.ontology_docs import write_docs
 
     for path in write_docs(state.project().ontology_dir / "exodus.ttl", Path(output_dir)):
         click.echo(f"wrote {_shown_path(path)}")
@@ -565,9 +564,14 @@ def check_ontology_command(state: State) -> None:
     Example:
       exodus check-ontology
     """
-    from .build import load_inputs
-    from .errors import CheckFailed
-    from .ontology_checks import dl_profile, hermit_consistency, imported_ontologies, owlrl_consistency
+    from exodus_kg.errors import CheckFailed
+    from exodus_kg.maintain.ontology_checks import (
+        dl_profile,
+        hermit_consistency,
+        imported_ontologies,
+        owlrl_consistency,
+    )
+    from exodus_kg.pipeline.build import load_inputs
 
     project = state.project()
     inputs = load_inputs(project)
@@ -616,8 +620,8 @@ def explain_command(state: State, statement: tuple[str, ...], output_format: str
       exodus explain exd:anthropic exo:foundedBy exd:dario-amodei
       exodus explain exd:john-schulman exo:alumnusOf exd:openai -f json
     """
-    from .explanation import explain, parse_target, render_text, to_json
-    from .reasoning import load_rules
+    from exodus_kg.pipeline.reasoning import load_rules
+    from exodus_kg.query.explanation import explain, parse_target, render_text, to_json
 
     project = state.project()
     target = parse_target(statement)
@@ -659,7 +663,7 @@ def validate_command(state: State, files: tuple[str, ...], output_format: str) -
     """
     from pathlib import Path
 
-    from .shape_validation import ShapeViolations, validate
+    from exodus_kg.pipeline.validation import ShapeViolations, validate
 
     outcome = validate(state.project(), [Path(name) for name in files])
     click.echo(outcome.serialize(output_format), nl=False)
@@ -667,7 +671,7 @@ def validate_command(state: State, files: tuple[str, ...], output_format: str) -
         raise ShapeViolations(outcome)
 
 
-# Export, push and serve (issue 7; library: export.py, graph_store.py, server.py) ---------------
+# Export, push and serve (issue 7; library: export.py, push.py, server.py) ---------------
 
 EXPORT_FORMAT_NAMES = ("ttl", "nt", "nq", "trig", "jsonld", "xml")  # export.FORMATS, kept cheap to import
 
@@ -707,7 +711,7 @@ def export_command(state: State, export_format: str | None, output: str | None, 
       exodus export -o exodus.jsonld
       exodus export -f nt --asserted-only > asserted.nt
     """
-    from . import export
+    from exodus_kg.publish import export
 
     chosen = export.format_named(export_format) if export_format else None
     if chosen is None and output:
@@ -803,19 +807,19 @@ def push_command(
       exodus push --endpoint http://localhost:3030/exodus --store-endpoint http://localhost:3030/exodus/data
       exodus push --endpoint http://127.0.0.1:7878 --graph https://example.org/exodus --append
     """
-    from . import export, graph_store
+    from exodus_kg.publish import export, push
 
-    endpoints = graph_store.Endpoints.derive(
+    endpoints = push.Endpoints.derive(
         endpoint, query=query_endpoint, update=update_endpoint, store=store_endpoint
     )
-    credentials = graph_store.find_credentials(
+    credentials = push.find_credentials(
         endpoints.update or endpoints.store or endpoints.query, scheme=auth
     )
     store = _open_store(state, no_inference=asserted_only)
     quads = export.dataset_quads(store, asserted_only=asserted_only)
     if verbose and credentials:
         _stderr_progress(f"authenticating as {credentials.user} (from {credentials.source})")
-    result = graph_store.push(
+    result = push.push(
         quads,
         endpoints,
         graph=graph,
@@ -826,7 +830,7 @@ def push_command(
         credentials=credentials,
         progress=(lambda event: _stderr_progress(event.message)) if verbose else None,
     )
-    click.echo(graph_store.result_summary(result))
+    click.echo(push.result_summary(result))
 
 
 @cli.command("serve")
@@ -862,8 +866,8 @@ def serve_command(state: State, port: int, host: str, allow_remote: bool) -> Non
       exodus serve
       exodus serve --port 8000
     """
-    from . import server
-    from .build import ensure_built
+    from exodus_kg.pipeline.build import ensure_built
+    from exodus_kg.publish import server
 
     server.check_bind(host, allow_remote)
     entry = ensure_built(state.project(), progress=_stderr_progress)
@@ -875,7 +879,7 @@ def serve_command(state: State, port: int, host: str, allow_remote: bool) -> Non
 
 
 # Wikidata: links, federated queries, QuickStatements (issue 8; library: wikidata_links.py,
-# federated_queries.py, quickstatements.py) ---------------------------------------------------------
+# federated.py, quickstatements.py) ---------------------------------------------------------
 
 
 @cli.command("link")
@@ -913,7 +917,7 @@ def link_command(
       exodus link --check
       exodus link --check --endpoint http://localhost:7878/query
     """
-    from .wikidata_links import (
+    from exodus_kg.wikidata.links import (
         check_links,
         link_table,
         raise_for_failures,
@@ -976,12 +980,12 @@ def federated_command(
       exodus federated wikidata-people --allow-service
       exodus federated wikidata-companies --allow-service --service-endpoint http://localhost:7878/query
     """
-    from . import federated_queries
-    from .result_formats import render
+    from exodus_kg.query.result_formats import render
+    from exodus_kg.wikidata import federated
 
     project = state.project()
     if name is None:
-        found = federated_queries.discover(project)
+        found = federated.discover(project)
         width = max((len(query.name) for query in found), default=0)
         for query in found:
             click.echo(f"{query.name:<{width}}  {query.summary}")
@@ -992,12 +996,12 @@ def federated_command(
         if param_name in given:
             raise _usage(f"parameter {param_name} given twice")
         given[param_name] = value
-    outcome = federated_queries.run_federated(
+    outcome = federated.run_federated(
         project,
         name,
         given,
         allow_service=allow_service,
-        service_endpoints=federated_queries.wikidata_redirect(service_endpoint),
+        service_endpoints=federated.wikidata_redirect(service_endpoint),
         timeout=timeout,
         inference=not no_inference,
     )
@@ -1025,12 +1029,12 @@ def quickstatements_command(state: State, output: str | None) -> None:
       exodus quickstatements
       exodus quickstatements -o exodus.qs
     """
-    from .quickstatements import collect_claims, render
+    from exodus_kg.wikidata.quickstatements import collect_claims, render
 
     claims, skipped = collect_claims(_open_store(state, no_inference=False))
     text = render([line for claim in claims for line in claim.lines()])
     if output:
-        from .export import write_atomically
+        from exodus_kg.publish.export import write_atomically
 
         # Through a temporary file: a failed or killed run leaves the previous file, and a folder
         # that cannot be written is one line (exit code 2), not a traceback.
@@ -1047,7 +1051,7 @@ def quickstatements_command(state: State, output: str | None) -> None:
 
 
 def _usage(message: str):
-    from .errors import UsageError
+    from exodus_kg.errors import UsageError
 
     return UsageError(message)
 
@@ -1060,7 +1064,7 @@ def _shown_path(path) -> str:
 
 
 def _read_query_argument(query: str) -> tuple[str, str]:
-    from .errors import InputError
+    from exodus_kg.errors import InputError
 
     if query == "-":
         return sys.stdin.read(), "<stdin>"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import ExodusError, QueryTimeout, UsageError
+from exodus_kg.errors import ExodusError, QueryTimeout, UsageError
 
 FORMATS = ("table", "csv", "tsv", "json", "ttl", "nt")
 
@@ -94,7 +94,7 @@ def progress_to_stderr(message: str) -> None:
 
 def open_store(project, no_inference: bool):
     """The built dataset for a command, rebuilding it (and saying so on stderr) when stale."""
-    from .build import open_built
+    from exodus_kg.pipeline.build import open_built
 
     return open_built(
         project,
@@ -127,9 +127,9 @@ def run_saved_query(
 
     Raises ExodusError subclasses for the user's mistakes (unknown query, bad parameter, ...).
     """
-    from .query_engine import PREFIXES, run_query
-    from .result_formats import render
-    from .saved_queries import get, to_oxigraph_substitutions
+    from exodus_kg.query.engine import PREFIXES, run_query
+    from exodus_kg.query.result_formats import render
+    from exodus_kg.query.saved_queries import get, to_oxigraph_substitutions
 
     saved = get(project, name)
     given: dict[str, str] = {}
@@ -174,12 +174,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     plain = parse_plain_query(argv)
     if plain is None:
-        from .cli import main as click_main
+        from exodus_kg.cli import main as click_main
 
         click_main(argv)
         return
     try:
-        from .project import find_project
+        from exodus_kg.project import find_project
 
         data = run_saved_query(
             find_project(plain.project_dir),

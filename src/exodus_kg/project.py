@@ -17,16 +17,21 @@ import os
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from . import __version__
-from .errors import UsageError
+from exodus_kg import __version__
+from exodus_kg.errors import UsageError
 
 ENV_PROJECT = "EXODUS_PROJECT"
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_DATA_DIR = PACKAGE_DIR / "_data"
 CACHE_SUBDIR = "exodus-kg"
 
-# The modules whose code decides what a build contains (hashed with the inputs).
-BUILD_CODE = ("build.py", "graph_loading.py", "reasoning.py", "shape_validation.py", "xsd_lexical.py")
+
+
+def resource_path(*parts: str) -> Path:
+    """The one way to find a file the package ships beside its code (``sparql/``, ``data/``,
+    ``java/``, ...): ``resource_path("sparql", "stats-graphs.rq")``."""
+    return PACKAGE_DIR.joinpath(*parts)
+
 
 # Extensions rdflib can parse, mapped to its format names; graph_loading.py uses the same table.
 RDF_EXTENSIONS = {
@@ -168,13 +173,12 @@ class Project:
             name = path.relative_to(self.root).as_posix()
             digest.update(f"input {name} {len(data)}\n".encode())
             digest.update(data)
-        # The code that builds the dataset is an input too: a fix to a rule engine must not be
-        # hidden by a cache built before it.
-        for path in sorted(PACKAGE_DIR / name for name in BUILD_CODE):
-            if not path.is_file():
-                continue
+        # The package itself is an input too: every module and resource it ships, found by walking
+        # it, so that a fix to a rule engine is never hidden by a cache built before it, and a moved
+        # or renamed module cannot drop out of the key.
+        for path in package_code_files():
             data = path.read_bytes()
-            digest.update(f"code {path.name} {len(data)}\n".encode())
+            digest.update(f"code {path.relative_to(PACKAGE_DIR).as_posix()} {len(data)}\n".encode())
             digest.update(data)
         return digest.hexdigest()
 
@@ -185,6 +189,16 @@ class Project:
             if _writable(build_dir):
                 return build_dir / CACHE_SUBDIR
         return user_cache_dir()
+
+
+def package_code_files() -> list[Path]:
+    """Every file of the installed package except the shipped project copy (``_data/``, whose
+    files are inputs in their own right) and byte-code caches."""
+    return [
+        path
+        for path in _visible_files(PACKAGE_DIR)
+        if path.relative_to(PACKAGE_DIR).parts[0] != SHIPPED_DATA_DIR.name and path.suffix != ".pyc"
+    ]
 
 
 def _sha256():

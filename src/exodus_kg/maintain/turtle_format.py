@@ -1,0 +1,85 @@
+"""Canonical Turtle for the project's hand-edited files, and evidence offsets filled from the article.
+
+The canonical serialization is rdflib's ``longturtle``: sorted, stable, diff-friendly. Turtle comments do
+not survive it, so the project keeps its "why" notes in the data (``skos:editorialNote``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import XSD
+
+from exodus_kg.maintain.article_source import read_article_text, split_passages
+
+EXO = Namespace("https://w3id.org/exodus-kg/ontology#")
+
+PREFIXES = {
+    "exo": "https://w3id.org/exodus-kg/ontology#",
+    "exv": "https://w3id.org/exodus-kg/vocab/",
+    "exd": "https://w3id.org/exodus-kg/id/",
+    "wd": "http://www.wikidata.org/entity/",
+    "schema": "https://schema.org/",
+    "org": "http://www.w3.org/ns/org#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "time": "http://www.w3.org/2006/time#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+
+@dataclass
+class FormatResult:
+    path: Path
+    changed: bool
+    offsets_filled: int
+
+
+def canonical_turtle(graph: Graph) -> str:
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    # canon=True renames blank nodes canonically; without it, evidence nodes can swap places between runs.
+    return graph.serialize(format="longturtle", canon=True)
+
+
+def fill_offsets(graph: Graph, article_text: str) -> int:
+    """Add exo:start/exo:end to evidence nodes that have exo:passage and exo:quote but no offsets."""
+    passages = {p.iri: p for p in split_passages(article_text)}
+    filled = 0
+    for evidence, passage_iri in list(graph.subject_objects(EXO.passage)):
+        if (evidence, EXO.start, None) in graph:
+            continue
+        quote = graph.value(evidence, EXO.quote)
+        passage = passages.get(str(passage_iri))
+        if quote is None or passage is None:
+            continue
+        first = passage.text.find(str(quote))
+        if first < 0 or passage.text.find(str(quote), first + 1) >= 0:
+            continue  # left for validation to report: not found, or ambiguous
+        graph.add((evidence, EXO.start, Literal(passage.start + first, datatype=XSD.integer)))
+        graph.add((evidence, EXO.end, Literal(passage.start + first + len(str(quote)), datatype=XSD.integer)))
+        filled += 1
+    return filled
+
+
+def format_file(path: Path, article_path: Path, check_only: bool = False) -> FormatResult:
+    from exodus_kg.pipeline.graph_loading import parse_file
+
+    # The build's own reader first: its InputError names file, line and column (syntax, an empty
+    # or non-UTF-8 file, an ill-typed literal) where rdflib's message is a multi-line dump.
+    parse_file(path)
+    original = path.read_text(encoding="utf-8")
+    graph = Graph()
+    graph.parse(data=original.removeprefix("\ufeff"), format="turtle", publicID=URIRef(path.resolve().as_uri()))
+    filled = fill_offsets(graph, read_article_text(article_path))
+    text = canonical_turtle(graph)
+    changed = text != original
+    if changed and not check_only:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return FormatResult(path, changed, filled)

@@ -1,0 +1,377 @@
+"""Saved SPARQL queries: one per ``queries/*.rq`` file, with a grlc-style comment header.
+
+The header is the block of ``#+`` lines at the top of the file::
+
+    #+ summary: People who left OpenAI, when, how and where they went
+    #+ description: One row per departure statement, with its certainty. Longer text may go on
+    #+   over more lines, each starting with "#+" and two spaces.
+    #+ tags: people, departures
+    #+ param: person - iri - exd:john-schulman - the person who left
+    #+ param: since - date - 2015-01-01 - leave out departures before this day
+    #+ param: company - string - required - a company label, as the article writes it
+
+Every ``#+ param:`` line is ``name - type - default - description``. The query uses the parameter as
+the variable ``?_name`` (``?_name_iri`` when the type is ``iri``); the value is bound at run time
+(pyoxigraph ``substitutions``, rdflib ``initBindings``), never pasted into the query text. A default
+of ``required`` means the caller must give a value. Types: iri, string, integer, decimal, boolean,
+date, gYear, gYearMonth.
+
+An IRI value may be written ``<https://...>``, ``https://...``, a prefixed name (``exd:sam-altman``,
+with the query's own PREFIX lines or the project's prefixes), or a bare slug (``sam-altman`` means
+``exd:sam-altman``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from exodus_kg.errors import InputError, UsageError
+from exodus_kg.project import Project
+from exodus_kg.query.engine import QUERY_FORM, mask_non_code
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+EXD = "https://w3id.org/exodus-kg/id/"
+
+PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear", "gYearMonth")
+HEADER_KEYS = ("summary", "description", "tags", "param")
+REQUIRED = "required"
+
+_PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PARAM_VARIABLE = re.compile(r"[?$]_([A-Za-z0-9_]+)")
+_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+
+
+class _Record:
+    """Fields, equality and repr for the small value classes below (dataclasses would cost every
+    `exodus query` the import of inspect)."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "text")
+        return f"{type(self).__name__}({fields})"
+
+
+class Param(_Record):
+    """One declared parameter. ``variable`` is the SPARQL variable name without ``?``."""
+
+    __slots__ = ("default", "description", "name", "type")
+
+    def __init__(self, name: str, type: str, default: str | None, description: str):
+        self.name = name
+        self.type = type
+        self.default = default
+        self.description = description
+
+    @property
+    def variable(self) -> str:
+        return f"_{self.name}_iri" if self.type == "iri" else f"_{self.name}"
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+class BoundValue(_Record):
+    """A checked parameter value: ``kind`` is "iri" or "literal"; ``datatype`` only for literals."""
+
+    __slots__ = ("datatype", "kind", "param", "value")
+
+    def __init__(self, param: Param, kind: str, value: str, datatype: str | None = None):
+        self.param = param
+        self.kind = kind
+        self.value = value
+        self.datatype = datatype
+
+
+class SavedQuery(_Record):
+    """One saved query: its name (the file name without .rq), file, text and header."""
+
+    __slots__ = ("description", "name", "params", "path", "summary", "tags", "text")
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        text: str,
+        summary: str = "",
+        description: str = "",
+        tags: list[str] | None = None,
+        params: list[Param] | None = None,
+    ):
+        self.name = name
+        self.path = path
+        self.text = text
+        self.summary = summary
+        self.description = description
+        self.tags = tags or []
+        self.params = params or []
+
+    __hash__ = None  # mutable
+
+    @property
+    def form(self) -> str:
+        """SELECT, CONSTRUCT, ASK or DESCRIBE (the first query keyword outside strings and IRIs)."""
+        match = QUERY_FORM.search(mask_non_code(self.text))
+        return match.group(1).upper() if match else "SELECT"
+
+    def prefixes(self) -> dict[str, str]:
+        return declared_prefixes(self.text)
+
+    def used_parameters(self) -> set[str]:
+        """The ``?_name`` variables of the query text (names without the ``?``)."""
+        return used_parameter_variables(self.text)
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if name in (param.name, param.variable, "?" + param.variable):
+                return param
+        raise UsageError(f"query {self.name}: unknown parameter {name!r}; {self._describe_params()}")
+
+    def bind(self, values: dict[str, str] | None = None, prefixes: dict[str, str] | None = None):
+        """Check the given values (strings, as typed on the command line) and fill in defaults.
+
+        Returns a list of BoundValue, one per declared parameter. Raises UsageError naming the
+        unknown, missing or ill-typed parameter.
+        """
+        given: dict[str, str] = {}
+        for name, value in (values or {}).items():
+            given[self.param(name).name] = value
+        known_prefixes = {**(prefixes or {}), **self.prefixes()}
+        bound = []
+        for param in self.params:
+            if param.name in given:
+                raw = given[param.name]
+            elif param.default is not None:
+                raw = param.default
+            else:
+                raise UsageError(
+                    f"query {self.name}: missing parameter {param.name} ({param.type}: {param.description}); "
+                    f"give it with -p {param.name} VALUE"
+                )
+            bound.append(check_value(param, raw, known_prefixes, self.name))
+        return bound
+
+    def _describe_params(self) -> str:
+        if not self.params:
+            return "it takes no parameters"
+        return "it takes: " + ", ".join(f"{p.name} ({p.type})" for p in self.params)
+
+
+def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: str = "") -> BoundValue:
+    """Turn a raw string into a typed value for ``param`` or raise UsageError saying why not."""
+    where = f"query {query_name}: " if query_name else ""
+    problem = f"{where}parameter {param.name}: {raw!r} is not "
+    value = raw.strip()
+    if param.type == "iri":
+        return BoundValue(param, "iri", expand_iri(value, prefixes, problem))
+    if param.type == "string":
+        return BoundValue(param, "literal", raw, XSD + "string")
+    if param.type in PARAM_TYPES:
+        # The XSD lexical space, not Python's parsers: int() reads full-width digits and
+        # date.fromisoformat reads "20240805", which would be bound as ill-typed literals.
+        from exodus_kg.rdf.xsd_lexical import example, is_valid
+
+        if not is_valid(value, XSD + param.type):
+            article = "an" if param.type[0] in "aeiou" else "a"
+            raise UsageError(problem + f"{article} {param.type} (example: {example(XSD + param.type)})")
+        return BoundValue(param, "literal", value, XSD + param.type)
+    raise UsageError(f"{where}parameter {param.name}: unknown type {param.type!r}")
+
+
+def expand_iri(value: str, prefixes: dict[str, str], problem: str = "") -> str:
+    """``<iri>``, an absolute IRI, ``prefix:local`` or a bare ``exd:`` slug -> the full IRI."""
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) or value.startswith("urn:"):
+        pass
+    elif ":" in value:
+        prefix, local = value.split(":", 1)
+        if prefix not in prefixes:
+            known = ", ".join(sorted(prefixes)) or "none"
+            raise UsageError(
+                f"{problem or repr(value) + ' is not '}an IRI: unknown prefix {prefix}: (known: {known})"
+            )
+        value = prefixes[prefix] + local
+    elif re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", value):
+        value = EXD + value
+    else:
+        raise UsageError(f"{problem or repr(value) + ' is not '}an IRI (example: exd:sam-altman)")
+    if not value or re.search(r"[\s<>\"{}|^`\\]", value):
+        raise UsageError(f"{problem or repr(value) + ' is not '}a valid IRI")
+    # pyoxigraph's own check (RFC 3987) catches the rest: control characters, a bad %-escape...
+    # which would otherwise fail later, with a traceback, when the value is bound.
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(value)
+    except ValueError as error:
+        detail = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(error))
+        raise UsageError(f"{problem or repr(value) + ' is not '}a valid IRI ({detail})") from None
+    return value
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    # Masking blanks IRIs out, so read the declarations from the original text at the same offsets.
+    masked = mask_non_code(text)
+    found = {}
+    for match in re.finditer(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*", masked, re.I):
+        declared = _PREFIX_DECL.match(text, match.start())
+        if declared:
+            found[declared.group(1) or ""] = declared.group(2)
+    return found
+
+
+def used_parameter_variables(text: str) -> set[str]:
+    return {"_" + name for name in _PARAM_VARIABLE.findall(_code_only(text))}
+
+
+def _code_only(text: str) -> str:
+    return mask_non_code(text)
+
+
+def parse_header(text: str, path: Path) -> dict:
+    """The ``#+`` header of a query file as {summary, description, tags, params}.
+
+    Raises InputError naming the file and line for a malformed line.
+    """
+    header: dict = {"summary": "", "description": "", "tags": [], "params": []}
+    last_key = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped.startswith("#+"):
+            if stripped.startswith("#") or not stripped:
+                last_key = None if stripped else last_key
+                continue
+            break  # the header ends where the query starts
+        body = stripped[2:]
+        if not body.strip():
+            continue
+        if body.startswith("  ") or (body.strip() and not re.match(r"^\s*\w+\s*:", body)):
+            if last_key not in ("summary", "description"):
+                raise InputError(
+                    f"{path}:{number}: a continued header line must follow summary or description"
+                )
+            header[last_key] = (header[last_key] + " " + body.strip()).strip()
+            continue
+        key, _, value = body.strip().partition(":")
+        key, value = key.strip(), value.strip()
+        if key not in HEADER_KEYS:
+            raise InputError(f"{path}:{number}: unknown header key {key!r} (known: {', '.join(HEADER_KEYS)})")
+        last_key = key
+        if key in ("summary", "description"):
+            header[key] = (header[key] + " " + value).strip()
+        elif key == "tags":
+            header["tags"] += [tag.strip() for tag in value.split(",") if tag.strip()]
+        else:
+            header["params"].append(_parse_param(value, path, number))
+    return header
+
+
+def _parse_param(value: str, path: Path, number: int) -> Param:
+    parts = [part.strip() for part in value.split(" - ", 3)]
+    if len(parts) != 4:
+        raise InputError(
+            f"{path}:{number}: a param line is 'name - type - default - description', got {value!r}"
+        )
+    name, type_, default, description = parts
+    if not _PARAM_NAME.match(name) or name.endswith("_iri"):
+        raise InputError(f"{path}:{number}: bad parameter name {name!r} (letters, digits, _; no _iri suffix)")
+    if type_ not in PARAM_TYPES:
+        raise InputError(
+            f"{path}:{number}: parameter {name}: unknown type {type_!r} (known: {', '.join(PARAM_TYPES)})"
+        )
+    return Param(name, type_, None if default == REQUIRED else default, description)
+
+
+def load_query_file(path: Path) -> SavedQuery:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8; save the query as UTF-8") from None
+    header = parse_header(text, path)
+    return SavedQuery(
+        name=path.stem,
+        path=path,
+        text=text,
+        summary=header["summary"],
+        description=header["description"],
+        tags=header["tags"],
+        params=header["params"],
+    )
+
+
+def discover(project: Project) -> list[SavedQuery]:
+    """Every saved query of the project, sorted by name."""
+    return [load_query_file(path) for path in sorted(project.saved_query_files(), key=lambda path: path.stem)]
+
+
+def get(project: Project, name: str) -> SavedQuery:
+    """The saved query called ``name``; an unknown name gets "did you mean" suggestions."""
+    name = name.removesuffix(".rq")
+    path = project.queries_dir / f"{name}.rq"
+    if "/" not in name and not name.startswith(".") and path.is_file():
+        return load_query_file(path)
+    import difflib
+
+    paths = {path.stem: path for path in project.saved_query_files()}
+    close = difflib.get_close_matches(name, list(paths), n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; run `exodus queries` to list them"
+    raise UsageError(f"no saved query named {name!r}{hint}")
+
+
+def header_problems(query: SavedQuery) -> list[str]:
+    """What is wrong with a saved query's header (empty when it is complete and consistent)."""
+    problems = []
+    if not query.summary:
+        problems.append("no '#+ summary:' line")
+    if not query.description:
+        problems.append("no '#+ description:' line")
+    declared = {param.variable for param in query.params}
+    used = query.used_parameters()
+    for variable in sorted(used - declared):
+        problems.append(f"?{variable} is used but not declared with '#+ param:'")
+    for variable in sorted(declared - used):
+        problems.append(f"parameter ?{variable} is declared but not used")
+    names = [param.name for param in query.params]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"parameter {name} is declared twice")
+    return problems
+
+
+def to_oxigraph_substitutions(bound: list[BoundValue]) -> dict:
+    """Bound values as pyoxigraph ``substitutions`` for ``Store.query``."""
+    import pyoxigraph as ox
+
+    substitutions = {}
+    for item in bound:
+        if item.kind == "iri":
+            term = ox.NamedNode(item.value)
+        else:
+            term = ox.Literal(item.value, datatype=ox.NamedNode(item.datatype))
+        substitutions[ox.Variable(item.param.variable)] = term
+    return substitutions
+
+
+def to_rdflib_bindings(bound: list[BoundValue]) -> dict:
+    """Bound values as rdflib ``initBindings`` for ``Graph.query``."""
+    from rdflib import Literal, URIRef, Variable
+
+    bindings = {}
+    for item in bound:
+        if item.kind == "iri":
+            term = URIRef(item.value)
+        else:
+            term = Literal(item.value, datatype=URIRef(item.datatype))
+        bindings[Variable(item.param.variable)] = term
+    return bindings
