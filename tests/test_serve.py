@@ -22,7 +22,7 @@ from exodus_kg.errors import UsageError
 from exodus_kg.pipeline import build
 from exodus_kg.project import find_project
 from exodus_kg.publish import server
-from support.oxigraph_server import free_port
+from support.oxigraph_server import OxigraphServer, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,3 +165,117 @@ def test_the_server_store_is_loaded_once_per_build(entry):
     assert server.server_store(entry) == first
     assert first.stat().st_mtime_ns == stamp
     assert first.parent == entry  # beside the build it was loaded from
+
+
+class _Running:
+    """`exodus serve` on a free port, started and stopped by a `with` block."""
+
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = exodus("serve", "--port", str(self.port), *args)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=read_lines, args=(self.process.stdout, self.lines), daemon=True).start()
+
+    def __enter__(self):
+        try:
+            self.printed = "".join(wait_for_line(self.lines, "Ctrl-C"))
+        except AssertionError:
+            self.process.kill()
+            raise AssertionError(f"exodus serve did not start: {self.process.stderr.read()}") from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def raw_get(port: int, path: str, host: str) -> tuple[int, bytes]:
+    """A GET with the Host header a browser would send for ``host`` (as after DNS rebinding)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_serve_answers_loopback_host_names_only(entry):
+    """A page on another site that rebinds its name to 127.0.0.1 sends its own Host name: refused."""
+    query = "/query?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+    with _Running() as running:
+        for host in (f"127.0.0.1:{running.port}", f"localhost:{running.port}", "localhost"):
+            status, body = raw_get(running.port, query, host)
+            assert status == 200, (host, body)
+        for host in (f"evil.example:{running.port}", "evil.example", "127.0.0.1.evil.example", ""):
+            status, body = raw_get(running.port, query, host)
+            assert status == 403 and b"not accepted" in body, host
+    with _Running("--allow-host", "kg.example") as running:
+        assert raw_get(running.port, query, f"kg.example:{running.port}")[0] == 200
+        assert raw_get(running.port, query, "evil.example")[0] == 403
+
+
+def test_serve_refuses_service_unless_asked(entry, tmp_path):
+    service = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    with _Running() as running:
+        for request in (
+            urllib.request.Request(f"{running.base}/query?" + urllib.parse.urlencode({"query": service})),
+            urllib.request.Request(
+                f"{running.base}/query",
+                data=urllib.parse.urlencode({"query": service}).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            urllib.request.Request(
+                f"{running.base}/query",
+                data=service.encode(),
+                headers={"Content-Type": "application/sparql-query"},
+            ),
+        ):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 403
+            assert "SERVICE, refused" in refused.value.read().decode()
+        # the word in a string is no SERVICE call
+        rows = sparql_select(f"{running.base}/query", 'SELECT ("SERVICE" AS ?x) WHERE {}')
+        assert rows[0]["x"]["value"] == "SERVICE"
+    with OxigraphServer(tmp_path / "remote") as remote, _Running("--allow-service") as running:
+        asked = f'SELECT ?x WHERE {{ SERVICE <{remote.query_url}> {{ BIND("remote" AS ?x) }} }}'
+        assert sparql_select(f"{running.base}/query", asked)[0]["x"]["value"] == "remote"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(word) for word in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_kill_9_of_serve_takes_the_oxigraph_child_down(entry):
+    with _Running() as running:
+        children = _children(running.process.pid)
+        assert children, "exodus serve has no child process"
+        engines = [pid for pid in children if "oxigraph" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert engines
+        running.process.send_signal(signal.SIGKILL)
+        running.process.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in engines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in engines), "the oxigraph child outlived exodus serve"
+        assert port_is_closed(running.port)

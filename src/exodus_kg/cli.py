@@ -854,12 +854,27 @@ def push_command(
     help="Allow a non-loopback --bind. The server has no authentication: anyone who reaches the "
     "address can read the graph.",
 )
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests whose Host header is NAME (repeatable). Only loopback names and the "
+    "--bind address are answered otherwise, which defeats DNS rebinding.",
+)
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let queries call a remote SERVICE (the server then fetches from hosts its clients name).",
+)
 @pass_state
-def serve_command(state: State, port: int, host: str, allow_remote: bool) -> None:
-    """Run a read-only SPARQL endpoint with a query UI over the built graph (Oxigraph's server).
+def serve_command(
+    state: State, port: int, host: str, allow_remote: bool, allowed_hosts: tuple[str, ...], allow_service: bool
+) -> None:
+    """Serve the graph on one port: the site, a query UI, SPARQL and reconciliation.
 
-    Prints the URLs of the query page, /query and /store; the default graph of a query is the union
-    of the named graphs. Ctrl-C stops it.
+    The SPARQL endpoint is Oxigraph's read-only server behind exodus's front; the default graph of a
+    query is the union of the named graphs. Prints the URLs; Ctrl-C stops it.
 
     \b
     Example:
@@ -872,7 +887,14 @@ def serve_command(state: State, port: int, host: str, allow_remote: bool) -> Non
     server.check_bind(host, allow_remote)
     entry = ensure_built(state.project(), progress=_stderr_progress)
     code = server.serve(
-        entry, host, port, allow_remote=allow_remote, say=click.echo, progress=_stderr_progress
+        entry,
+        host,
+        port,
+        allow_remote=allow_remote,
+        allowed_hosts=allowed_hosts,
+        allow_service=allow_service,
+        say=click.echo,
+        progress=_stderr_progress,
     )
     if code:
         sys.exit(code)

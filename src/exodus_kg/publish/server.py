@@ -1,10 +1,12 @@
-"""Serve the built dataset over SPARQL with Oxigraph's own server, read-only, on a loopback address.
+"""Serve the built dataset on one loopback port: the site, a query UI, reconciliation and SPARQL.
 
-The `oxigraph` package on PyPI ships the server (``oxigraph serve-read-only``): a SPARQL 1.1 query
-endpoint at ``/query``, a read-only Graph Store endpoint at ``/store`` and the YASGUI query page at
-``/``. It has no authentication, so it listens on 127.0.0.1 unless the user insists.
+The engine is Oxigraph's own server from the `oxigraph` PyPI package (``oxigraph serve-read-only``),
+started on a private loopback port and tied to this process's life (a ``kill -9`` of `exodus serve`
+takes it down too). Clients reach it through the front (front_server.py) at ``/query`` (SPARQL 1.1
+query), ``/store`` (read-only Graph Store); the front checks Host names and refuses SERVICE. Nothing
+has authentication, so the front listens on 127.0.0.1 unless the user insists.
 
-The server's store folder is filled from the build's ``dataset.nq`` by ``oxigraph load`` itself (so the
+The engine's store folder is filled from the build's ``dataset.nq`` by ``oxigraph load`` itself (so the
 store always matches the server's version) and kept in the build's cache folder, next to the dataset
 it was made from: the second ``exodus serve`` starts at once, and a rebuild makes a new one.
 
@@ -27,11 +29,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from exodus_kg.errors import EXIT_REMOTE, ExodusError, UsageError
@@ -123,13 +125,17 @@ def server_store(entry: Path, progress: Callable[[str], None] | None = None) -> 
     return target
 
 
-@dataclass
 class ServerUrls:
-    base: str
+    def __init__(self, base: str):
+        self.base = base
+
+    @property
+    def site(self) -> str:
+        return self.base + "/"
 
     @property
     def ui(self) -> str:
-        return self.base + "/"
+        return self.base + "/sparql"
 
     @property
     def query(self) -> str:
@@ -138,6 +144,10 @@ class ServerUrls:
     @property
     def store(self) -> str:
         return self.base + "/store"
+
+    @property
+    def reconcile(self) -> str:
+        return self.base + "/reconcile"
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float) -> bool:
@@ -164,62 +174,117 @@ def _graph_counts(entry: Path) -> dict[str, int]:
     return {name: int(n) for name, n in counts.items() if int(n)}
 
 
-def serve(
-    entry: Path,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    *,
-    allow_remote: bool = False,
-    say: Callable[[str], None] = print,
-    progress: Callable[[str], None] | None = None,
-) -> int:
-    """Run the read-only SPARQL server over the build ``entry`` until Ctrl-C (SIGINT) or SIGTERM;
-    return 0 after a clean stop. Raises UsageError for a refused address or a busy port, and an
-    ExodusError (exit code 3) when the server stops on its own."""
-    check_bind(host, allow_remote)
-    store = server_store(entry, progress)
-    port = pick_port(host, port)
-    urls = ServerUrls(f"http://{url_host(host)}:{port}")
-    log_handle, log_name = tempfile.mkstemp(prefix="server-", suffix=".log", dir=entry)
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A preexec function that makes the Linux kernel kill the child when ``parent`` dies, even by
+    SIGKILL, so a killed `exodus serve` never leaves Oxigraph holding a port."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request was armed
+            os._exit(1)
+
+    return arm
+
+
+def start_engine(store: Path, log, timeout: float | None = None) -> tuple[subprocess.Popen, str]:
+    """Start Oxigraph's read-only server over ``store`` on a free loopback port, tied to this process's
+    life; return the process and its base URL. Only the front server talks to it."""
+    port = pick_port(DEFAULT_HOST, 0)
     command = [
         oxigraph_executable(),
         "serve-read-only",
         "--location",
         str(store),
         "--bind",
-        f"{url_host(host)}:{port}",
+        f"{DEFAULT_HOST}:{port}",
         # Saved queries see the union of the named graphs; the server does the same.
         "--union-default-graph",
     ]
+    if timeout:
+        command += ["--timeout-s", str(int(timeout))]
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent(os.getpid()),
+    )
+    return process, f"http://{DEFAULT_HOST}:{port}"
+
+
+def serve(
+    entry: Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    allow_remote: bool = False,
+    allowed_hosts: tuple[str, ...] = (),
+    allow_service: bool = False,
+    site_dir: Path | None = None,
+    reconciler=None,
+    say: Callable[[str], None] = print,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Serve the build ``entry`` on one port until Ctrl-C (SIGINT) or SIGTERM; return 0 after a clean
+    stop. The SPARQL endpoint is Oxigraph's server behind a small front (front_server.py) that also
+    serves ``site_dir``, the query UI and ``reconciler``. Raises UsageError for a refused address or a
+    busy port, and an ExodusError (exit code 3) when the engine stops on its own."""
+    from exodus_kg.publish.front_server import FrontServer
+
+    check_bind(host, allow_remote)
+    store = server_store(entry, progress)
+    port = pick_port(host, port)
+    urls = ServerUrls(f"http://{url_host(host)}:{port}")
+    log_handle, log_name = tempfile.mkstemp(prefix="server-", suffix=".log", dir=entry)
     with os.fdopen(log_handle, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process, engine_url = start_engine(store, log)
     stop_requested: list[int] = []
+    front: FrontServer | None = None
 
     def forward(signum, _frame):
         stop_requested.append(signum)
+        if front is not None:
+            threading.Thread(target=front.shutdown, daemon=True).start()
         if process.poll() is None:
             process.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if not _wait_until_answering(urls.ui, process, STARTUP_TIMEOUT):
+        if not _wait_until_answering(engine_url + "/query", process, STARTUP_TIMEOUT):
             if stop_requested:
                 return 0
             raise ExodusError(
                 f"the Oxigraph server did not start: {_log_tail(log_name)}", exit_code=EXIT_REMOTE
             )
+        hosts = accepted_host_names(host, allowed_hosts)
+        front = FrontServer(
+            host, port, engine_url, accepted_hosts=hosts, allow_service=allow_service,
+            site_dir=site_dir, reconciler=reconciler,
+        )
+        threading.Thread(target=front.serve_forever, name="exodus-front", daemon=True).start()
         counts = _graph_counts(entry)
         size = f"{sum(counts.values())} triples in {len(counts)} named graphs, " if counts else ""
         say(f"Serving the built exodus-kg dataset ({size}read-only, no authentication):")
+        if site_dir is not None:
+            say(f"  site             {urls.site}")
         say(f"  query UI         {urls.ui}")
         say(f"  SPARQL query     {urls.query}   (default graph = union of the named graphs)")
         say(f"  graph store      {urls.store}   (GET; ?graph=IRI for one graph)")
+        if reconciler is not None:
+            say(f"  reconciliation   {urls.reconcile}   (W3C Reconciliation API, e.g. for OpenRefine)")
+        say(f"  accepted Host names: {', '.join(sorted(hosts))}; SERVICE "
+            + ("allowed (--allow-service)" if allow_service else "refused"))
         if not is_loopback(host):
             say(f"  WARNING: listening on {host} without authentication (--allow-remote)")
         say("Press Ctrl-C to stop.")
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdout.flush()
-        while process.poll() is None:
+        while process.poll() is None and not stop_requested:
             try:
                 process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
@@ -232,11 +297,23 @@ def serve(
         say("Stopped.")
         return 0
     finally:
+        if front is not None:
+            front.shutdown()
+            front.server_close()
         _stop(process)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         with contextlib.suppress(OSError):
             os.unlink(log_name)
+
+
+def accepted_host_names(host: str, extra: tuple[str, ...] = ()) -> set[str]:
+    """The Host header names the front answers: loopback names, the address it listens on, and the
+    names given with --allow-host. Any other name is what a DNS-rebinding page would send."""
+    names = {"localhost", "127.0.0.1", "::1"}
+    names.add(host.strip("[]").lower())
+    names.update(name.strip().strip("[]").lower() for name in extra if name.strip())
+    return names
 
 
 def _stop(process: subprocess.Popen) -> None:
