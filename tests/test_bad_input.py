@@ -758,3 +758,98 @@ def test_an_article_that_is_missing_or_not_utf8(project):
     assert_fails_cleanly(run_exodus("fmt", "--check", project=project), 2, "article.txt: cannot read the article")
     article.write_bytes("caf\u00e9\n".encode("latin-1"))
     assert_fails_cleanly(run_exodus("passages", project=project), 2, "article.txt: the article is not UTF-8")
+
+
+# --- where output goes: devices, FIFOs, links, compression ---------------------------------------------
+
+
+def test_export_onto_a_device_a_fifo_or_stdout_writes_through_and_never_replaces_it(project, tmp_path):
+    """Regression: `export -o` and `quickstatements -o` onto a device node, a FIFO or /dev/stdout
+    replaced it with a regular file and exited 0 (as root, `-o /dev/null` replaced the system's
+    /dev/null). Nodes and links made here stand in for /dev/null, /dev/full and /dev/stdout (a link
+    to /proc/self/fd/1, as /dev/stdout is), so a regression cannot harm the system's own."""
+    import stat
+    import threading
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stdout").symlink_to("/proc/self/fd/1")
+    stdout = run_exodus("export", "-f", "nt", "-o", str(out / "stdout"), project=project)
+    assert stdout.returncode == 0, stdout.stderr
+    assert stdout.stdout.count(" .\n") > 1000  # the triples came out on standard output
+    assert (out / "stdout").is_symlink()
+    fifo = out / "pipe"
+    os.mkfifo(fifo)
+    for command in (("export", "-f", "nt"), ("quickstatements",)):
+        received = []
+        reader = threading.Thread(target=lambda received=received: received.append(fifo.read_bytes()))
+        reader.start()
+        through_fifo = run_exodus(*command, "-o", str(fifo), project=project, timeout=120)
+        reader.join(60)
+        assert through_fifo.returncode == 0, through_fifo.stderr
+        assert stat.S_ISFIFO(fifo.stat().st_mode) and received and received[0].count(b"\n") >= 1
+    full = "/dev/full"  # as another user, /dev cannot be written: the real one is safe to use
+    if os.geteuid() == 0:  # making a device node needs CAP_MKNOD
+        null, full = out / "null", out / "full"
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        for command in (("export",), ("quickstatements",)):
+            assert run_exodus(*command, "-o", str(null), project=project).returncode == 0
+            assert stat.S_ISCHR(null.stat().st_mode), "the device node was replaced by a regular file"
+    result = run_exodus("export", "-o", str(full), project=project)
+    assert_fails_cleanly(result, 2, f"{full}: cannot write", "No space left on device")
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".part")]
+
+
+def test_export_onto_a_symlink_writes_the_file_it_points_to(project, tmp_path):
+    """Regression: a symlink given to -o was replaced by a regular file while the file it points
+    to kept its old content."""
+    real = tmp_path / "releases" / "exodus.nt"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    for command, name in ((("export", "-f", "nt"), "latest.nt"), (("quickstatements",), "latest.qs")):
+        link = tmp_path / name
+        link.symlink_to(real)
+        result = run_exodus(*command, "-o", str(link), project=project)
+        assert result.returncode == 0, result.stderr
+        assert link.is_symlink() and link.resolve() == real
+        assert real.read_text(encoding="utf-8") != "old\n" and real.read_text(encoding="utf-8").endswith("\n")
+        real.write_text("old\n", encoding="utf-8")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["exodus.nt"]  # no temporary file left
+
+
+def test_export_to_a_compressed_name_compresses_and_takes_the_format_from_the_full_extension(project, tmp_path):
+    """Regression: `export -o exodus.nq.gz` wrote uncompressed Turtle under a .gz name."""
+    import bz2
+    import gzip
+
+    gz = run_exodus("export", "-o", str(tmp_path / "exodus.nq.gz"), project=project)
+    assert gz.returncode == 0, gz.stderr
+    assert "as N-Quads" in gz.stderr
+    with gzip.open(tmp_path / "exodus.nq.gz", "rb") as packed:
+        lines = packed.read().decode("utf-8").splitlines()
+    assert len(lines) > 1000 and all(line.endswith("> .") or line.endswith('" .') or " <" in line for line in lines)
+    assert all(line.rsplit(" ", 2)[-2].startswith("<https://w3id.org/exodus-kg/graph/") for line in lines[:50])
+    bz = run_exodus("export", "-f", "ttl", "-o", str(tmp_path / "exodus.ttl.bz2"), project=project)
+    assert bz.returncode == 0, bz.stderr
+    assert bz2.decompress((tmp_path / "exodus.ttl.bz2").read_bytes()).startswith(b"@prefix")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (("-f", "ttl", "-o", "exodus.nq"), "the extension says N-Quads but -f says Turtle"),
+        (("-f", "nt", "-o", "exodus.trig.gz"), "the extension says TriG but -f says N-Triples"),
+        (("-o", "exodus.nq.zst"), ".zst compression is not supported"),
+    ],
+    ids=["nq-as-ttl", "trig-gz-as-nt", "zstd"],
+)
+def test_an_export_name_that_contradicts_the_format_is_refused(project, tmp_path, arguments, said):
+    """Regression: the file name and -f could disagree, giving a file that lies about its content."""
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    arguments = tuple(str(tmp_path / a) if a.startswith("exodus.") else a for a in arguments)
+    result = run_exodus("export", *arguments, project=project)
+    assert_fails_cleanly(result, 2, said)
+    assert list(tmp_path.iterdir()) == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -247,35 +245,6 @@ def test_format_names_and_extensions():
     assert export.format_for_path("kg.txt") is None
     with pytest.raises(UsageError, match="choose one of"):
         export.format_named("csv")
-
-
-def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
-    target = tmp_path / "kg.nt"
-    target.write_bytes(b"old content\n")
-    target.chmod(0o640)
-
-    def chunks():
-        yield b"<a> <b> <c> .\n" * 1000
-        raise KeyboardInterrupt  # Ctrl-C halfway through
-
-    with pytest.raises(KeyboardInterrupt):
-        export.write_atomically(target, chunks())
-    assert target.read_bytes() == b"old content\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kg.nt"]
-
-    assert export.write_atomically(target, [b"new\n"]) == 4
-    assert target.read_bytes() == b"new\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # a replaced file keeps its permissions
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kg.nt"]
-
-
-def test_a_new_file_gets_the_usual_permissions(tmp_path):
-    umask = os.umask(0o022)
-    try:
-        export.write_atomically(tmp_path / "kg.ttl", [b""])
-    finally:
-        os.umask(umask)
-    assert stat.S_IMODE((tmp_path / "kg.ttl").stat().st_mode) == 0o644
 
 
 def test_writing_into_a_missing_folder_is_an_input_error(tmp_path):

@@ -498,13 +498,12 @@ def passages_command(state: State) -> None:
     """
     from exodus_kg.maintain.article_source import passages_graph, read_article_text
     from exodus_kg.maintain.turtle_format import canonical_turtle
+    from exodus_kg.rdf.files import write_text_atomically
 
     source = state.project().triples_dir / "source"
     target = source / "passages.ttl"
     text = canonical_turtle(passages_graph(read_article_text(source / "article.txt")))
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_text_atomically(target, text)
     click.echo(f"wrote {_shown_path(target)}")
 
 
@@ -688,9 +687,12 @@ EXPORT_FORMAT_NAMES = ("ttl", "nt", "nq", "trig", "jsonld", "xml")  # export.FOR
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write to FILE (atomically: a temporary file in the same folder, renamed when complete) "
-    "instead of standard output.",
+    # Not click.Path(writable=True): exodus's own writer says what is wrong with the path, and
+    # /dev/stdout or a FIFO are fine to write to whoever may read them.
+    metavar="FILE",
+    help="Write to FILE (atomically: a temporary file in the same folder, renamed when complete; a "
+    "device or FIFO is written through) instead of standard output. FILE.gz, .bz2 or .xz is compressed "
+    "and the format comes from the rest of the name (x.nq.gz is N-Quads).",
 )
 @click.option(
     "--asserted-only",
@@ -713,10 +715,7 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     """
     from exodus_kg.publish import export
 
-    chosen = export.format_named(export_format) if export_format else None
-    if chosen is None and output:
-        chosen = export.format_for_path(output)
-    chosen = chosen or export.FORMATS["ttl"]
+    chosen = export.choose_format(export_format, output)
     project = state.project()
     context = export.load_context(project.root)
     store = _open_store(state, no_inference=asserted_only)
@@ -1034,8 +1033,9 @@ def federated_command(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the lines to this file instead of standard output.",
+    metavar="FILE",
+    help="Write the lines to this file (atomically; a device or FIFO is written through) instead of "
+    "standard output.",
 )
 @pass_state
 def quickstatements_command(state: State, output: str | None) -> None:
@@ -1056,11 +1056,9 @@ def quickstatements_command(state: State, output: str | None) -> None:
     claims, skipped = collect_claims(_open_store(state, no_inference=False))
     text = render([line for claim in claims for line in claim.lines()])
     if output:
-        from exodus_kg.publish.export import write_atomically
+        from exodus_kg.rdf.files import write_text_atomically
 
-        # Through a temporary file: a failed or killed run leaves the previous file, and a folder
-        # that cannot be written is one line (exit code 2), not a traceback.
-        write_atomically(output, [text.encode("utf-8")])
+        write_text_atomically(output, text)
     else:
         click.echo(text, nl=False)
     lines = text.count("\n")

@@ -59,5 +59,7 @@ def write_vocabulary(ontology_file: Path, target: Path) -> bool:
     text = vocabulary_source(graph)
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return False
-    target.write_text(text, encoding="utf-8")
+    from exodus_kg.rdf.files import write_text_atomically
+
+    write_text_atomically(target, text)
     return True

@@ -60,6 +60,7 @@ def class_diagram(graph: Graph) -> str:
 
 def write_docs(ontology_file: Path, docs_dir: Path) -> list[Path]:
     from exodus_kg.errors import InputError
+    from exodus_kg.rdf.files import write_text_atomically
 
     graph = Graph().parse(ontology_file, format="turtle")
     written = []
@@ -67,9 +68,7 @@ def write_docs(ontology_file: Path, docs_dir: Path) -> list[Path]:
         docs_dir.mkdir(parents=True, exist_ok=True)
         for name, text in (("ontology.html", ontology_html(ontology_file)), ("class-diagram.md", class_diagram(graph))):
             target = docs_dir / name
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            write_text_atomically(target, text)
             written.append(target)
     except OSError as error:
         raise InputError(f"{docs_dir}: cannot write the documentation ({error.strerror or error})") from None

@@ -79,7 +79,7 @@ def format_file(path: Path, article_path: Path, check_only: bool = False) -> For
     text = canonical_turtle(graph)
     changed = text != original
     if changed and not check_only:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        from exodus_kg.rdf.files import write_text_atomically
+
+        write_text_atomically(path, text)
     return FormatResult(path, changed, filled)

@@ -4,8 +4,10 @@ Quad formats (N-Quads, TriG, JSON-LD) keep the named graphs ``exg:ontology``, ``
 ``exg:links`` and ``exg:inferred``; triple formats (Turtle, N-Triples, RDF/XML) merge them into one graph.
 JSON-LD is compacted with the context shipped in ``ontology/context.jsonld``.
 
-A file is written to a temporary name in the same folder, flushed to disk and renamed over the target,
-so an interrupted export leaves the previous file (or none), never half of one.
+A file is written through ``rdf.files`` (a temporary name in the same folder, flushed to disk and
+renamed over the target, so an interrupted export leaves the previous file, never half of one; devices
+and FIFOs written through). A name ending in ``.gz``, ``.bz2`` or ``.xz`` is compressed as it is
+written, and its format comes from the full extension (``x.nq.gz`` is N-Quads).
 
 >>> import pyoxigraph as ox
 >>> store = ox.Store()
@@ -19,11 +21,9 @@ so an interrupted export leaves the previous file (or none), never half of one.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ import pyoxigraph as ox
 
 from exodus_kg.errors import InputError, UsageError
 from exodus_kg.pipeline.build import ASSERTED_GRAPH, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH
+from exodus_kg.rdf.files import compressed_output, without_compression
 
 # Order of the graphs in an export: what a reader wants first comes first.
 GRAPH_ORDER = (ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH, INFERRED_GRAPH)
@@ -97,10 +98,30 @@ def format_named(name: str) -> ExportFormat:
 
 
 def format_for_path(path: str | os.PathLike[str]) -> ExportFormat | None:
-    """The format a file name asks for by its extension (``.ttl``, ``.nq`` ...), or None."""
-    suffix = Path(path).suffix.lower().lstrip(".")
+    """The format a file name asks for by its extension (``.ttl``, ``.nq``, ``.nq.gz`` ...), or None."""
+    suffix = without_compression(path).suffix.lower().lstrip(".")
     key = FORMAT_ALIASES.get(suffix, suffix)
     return FORMATS.get(key)
+
+
+def choose_format(export_format: str | None, output: str | os.PathLike[str] | None) -> ExportFormat:
+    """The format of an export: ``-f`` when given, else the output file's extension, else Turtle. An
+    ``-f`` that the file's extension contradicts (``-f ttl -o x.nq``) is a UsageError: the file would
+    lie about what it holds."""
+    from exodus_kg.rdf.files import check_compression
+
+    if output is not None:
+        check_compression(output)
+    by_name = format_for_path(output) if output is not None else None
+    if export_format is None:
+        return by_name or FORMATS["ttl"]
+    chosen = format_named(export_format)
+    if by_name is not None and by_name != chosen:
+        raise UsageError(
+            f"-o {output}: the extension says {by_name.title} but -f says {chosen.title}; "
+            f"name the file *{chosen.extension} or leave out -f"
+        )
+    return chosen
 
 
 def load_context(project_root: str | os.PathLike[str]) -> dict:
@@ -155,16 +176,41 @@ def merged_triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
 
 def serialize(quads: list[ox.Quad], export_format: ExportFormat, context: dict | None = None) -> bytes:
     """The quads in ``export_format``; triple formats get the merged graph."""
+    import io
+
+    buffer = io.BytesIO()
+    write(quads, export_format, buffer, context)
+    return buffer.getvalue()
+
+
+def write(quads: list[ox.Quad], export_format: ExportFormat, stream: BinaryIO, context: dict | None = None) -> None:
+    """Serialize the quads in ``export_format`` into a binary stream, as they are produced."""
     context = context or {}
     if export_format.oxigraph_format is None:
-        return _jsonld(quads, context)
+        stream.write(_jsonld(quads, context))
+        return
     data: list[ox.Quad] | list[ox.Triple] = quads if export_format.keeps_graphs else merged_triples(quads)
     prefixes = prefixes_of(context) if export_format.name in ("ttl", "trig", "xml") else None
     try:
-        return ox.serialize(data, format=export_format.oxigraph_format, prefixes=prefixes)
+        ox.serialize(data, output=stream, format=export_format.oxigraph_format, prefixes=prefixes)
     except ValueError as error:
         # RDF/XML cannot write a predicate IRI that does not end in an XML name.
         raise InputError(f"cannot write {export_format.title}: {error}") from None
+
+
+class _CountingStream:
+    """Counts the bytes that pass to ``stream`` (the size an export reports, before compression)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -266,57 +312,6 @@ def _jsonld(quads: list[ox.Quad], context: dict) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def write_atomically(path: str | os.PathLike[str], chunks: Iterable[bytes]) -> int:
-    """Write ``chunks`` to ``path`` through a temporary file in the same folder, fsync it and rename it
-    into place; return the number of bytes written. Any error or interruption (including Ctrl-C) leaves
-    ``path`` as it was and removes the temporary file. A replaced file keeps its permission bits."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    except OSError as error:
-        raise InputError(f"{target}: cannot write ({error.strerror or error})") from None
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as error:
-        raise InputError(f"{target}: cannot write in {folder} ({error.strerror or error})") from None
-    written = 0
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-                written += len(chunk)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(error, OSError):
-            raise InputError(f"{target}: cannot write ({error.strerror or error})") from None
-        raise
-    _fsync_folder(folder)
-    return written
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every platform lets a folder be opened for this."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def export(
     store: ox.Store | Iterable[ox.Quad],
     export_format: ExportFormat | str,
@@ -325,13 +320,12 @@ def export(
     asserted_only: bool = False,
     context: dict | None = None,
 ) -> tuple[ExportResult, bytes | None]:
-    """Export the dataset; write it to ``output`` (a path, written atomically, or a binary stream), or
-    return the bytes when ``output`` is None. Returns the result summary and the bytes (None when
-    written)."""
+    """Export the dataset; write it to ``output`` (a path, written through ``rdf.files``, compressed
+    when it ends in ``.gz``, ``.bz2`` or ``.xz``; or a binary stream), or return the bytes when
+    ``output`` is None. Returns the result summary and the bytes (None when written)."""
     if isinstance(export_format, str):
         export_format = format_named(export_format)
     quads = dataset_quads(store, asserted_only=asserted_only)
-    data = serialize(quads, export_format, context)
     graphs: dict[str, int] = {}
     for quad in quads:
         name = graph_key(quad.graph_name)
@@ -341,15 +335,21 @@ def export(
         quads=len(quads),
         triples=len(merged_triples(quads)),
         graphs=graphs,
-        bytes=len(data),
+        bytes=0,
         path=None,
     )
     if output is None:
+        data = serialize(quads, export_format, context)
+        result.bytes = len(data)
         return result, data
     if isinstance(output, (str, os.PathLike)):
-        write_atomically(output, [data])
+        with compressed_output(output) as stream:
+            counting = _CountingStream(stream)
+            write(quads, export_format, counting, context)
         result.path = Path(output)
     else:
-        output.write(data)
+        counting = _CountingStream(output)
+        write(quads, export_format, counting, context)
         output.flush()
+    result.bytes = counting.count
     return result, None
