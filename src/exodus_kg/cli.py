@@ -730,6 +730,44 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     )
 
 
+PICTURE_NAMES = (
+    "diaspora", "timeline", "money", "ontology-statements", "ontology-agents", "ontology-quantities",
+)  # pictures.PICTURES, kept cheap to import
+
+
+@cli.command("draw")
+@click.argument("name", type=click.Choice(PICTURE_NAMES))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The picture file; its extension (.svg, .png or .dot) picks the format. Written atomically.",
+)
+@pass_state
+def draw_command(state: State, name: str, output: str) -> None:
+    """Draw a picture of the graph with Graphviz: a saved query plus a renderer.
+
+    diaspora: who left OpenAI and where they went; timeline: the dated statements; money: what
+    went into OpenAI and the alumni companies' valuations; ontology-statements, ontology-agents,
+    ontology-quantities: the ontology in three small parts.
+
+    \b
+    Example:
+      exodus draw diaspora -o diaspora.svg
+      exodus draw timeline -o timeline.png
+    """
+    from exodus_kg.publish import pictures
+    from exodus_kg.publish.export import write_atomically
+
+    suffix = os.path.splitext(output)[1].lower().lstrip(".")
+    if suffix not in pictures.FORMATS:
+        raise _usage(f"{output}: give a file ending in .svg, .png or .dot")
+    dot = pictures.draw_dot(_open_store(state, no_inference=False), name)
+    size = write_atomically(output, [pictures.render(dot, suffix)])
+    _stderr_progress(f"drew {name} to {_shown_path(output)} ({size} bytes)")
+
+
 @cli.command("push")
 @click.option(
     "--endpoint",
