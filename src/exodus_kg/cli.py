@@ -758,7 +758,7 @@ def draw_command(state: State, name: str, output: str) -> None:
       exodus draw timeline -o timeline.png
     """
     from exodus_kg.publish import pictures
-    from exodus_kg.publish.export import write_atomically
+    from exodus_kg.rdf.files import write_atomically
 
     suffix = os.path.splitext(output)[1].lower().lstrip(".")
     if suffix not in pictures.FORMATS:

@@ -305,7 +305,7 @@ def ontology_agents(store: ox.Store) -> str:
     agents = _descendants(classes, EXO + "Agent")
     lines = _graph("ontology-agents", "Ontology: agents and organizations, and the direct relations derived between them", rankdir="BT")
     for iri in agents:
-        lines.append(f"  {_local(iri)}{_attrs(label=classes[iri]['label'] or _local(iri), id=_local(iri))};")
+        lines.append(f"  {_local(iri)}{_attrs(label=_local(iri), tooltip=classes[iri]['label'] or '', id=_local(iri))};")
         for parent in classes[iri]["parents"]:
             if parent in agents:
                 lines.append(f"  {_local(iri)} -> {_local(parent)} [arrowhead=onormal, color=\"#999999\"];")
