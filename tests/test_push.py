@@ -99,10 +99,11 @@ def endpoints(server: OxigraphServer) -> push.Endpoints:
 # --- loading and reading back -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("batch_size", [1, 4, 5000])
-def test_update_push_keeps_the_dataset_and_its_blank_nodes(server, batch_size):
+@pytest.mark.parametrize(("protocol", "batch_size"), [("update", 1), ("update", 4), ("update", 5000), ("auto", 1)])
+def test_push_keeps_the_dataset_and_its_blank_nodes(server, protocol, batch_size):
     quads = small_dataset()
-    result = push.push(quads, endpoints(server), batch_size=batch_size)
+    result = push.push(quads, endpoints(server), protocol=protocol, batch_size=batch_size)
+    assert result.protocol == ("dataset" if protocol == "auto" else protocol)
     assert canonical(stored(server)) == canonical(quads)
     assert {g.target for g in result.graphs} == {
         EXG + n for n in ("ontology", "asserted", "links", "inferred")
@@ -224,7 +225,8 @@ def test_a_server_killed_mid_push_loses_nothing(server):
 
     with pytest.raises(RemoteError) as caught:
         push.push(
-            large_dataset(), endpoints(server), batch_size=100, progress=kill_after_three_batches
+            large_dataset(), endpoints(server), protocol="update", batch_size=100,
+            progress=kill_after_three_batches,
         )
     assert caught.value.exit_code == EXIT_REMOTE
     message = caught.value.message
@@ -374,12 +376,13 @@ def test_a_password_in_the_url_is_refused_without_showing_it():
 def test_endpoints_derive_from_a_base_url_and_can_be_overridden():
     derived = push.Endpoints.derive("http://127.0.0.1:7878/")
     assert derived == push.Endpoints(
-        "http://127.0.0.1:7878/query", "http://127.0.0.1:7878/update", "http://127.0.0.1:7878/store"
+        "http://127.0.0.1:7878/query", "http://127.0.0.1:7878/update", "http://127.0.0.1:7878/store", True
     )
     fuseki = push.Endpoints.derive(
         "http://127.0.0.1:3030/exodus", store="http://127.0.0.1:3030/exodus/data"
     )
     assert fuseki.query.endswith("/exodus/query") and fuseki.store.endswith("/exodus/data")
+    assert not fuseki.store_takes_datasets  # a store endpoint given by hand: pushed by SPARQL Update
     with pytest.raises(UsageError, match="no query endpoint"):
         push.Endpoints.derive(update="http://127.0.0.1:7878/update")
     with pytest.raises(UsageError, match="http"):
@@ -449,7 +452,7 @@ def test_cli_push_prints_the_counts_and_exits_0(server):
 def test_cli_push_killed_server_mid_push_keeps_the_previous_graphs(server):
     push.push(small_dataset(), endpoints(server))
     before = canonical(stored(server))
-    process = exodus_push("--endpoint", server.base_url, "--batch-size", "40", "--verbose")
+    process = exodus_push("--endpoint", server.base_url, "--protocol", "update", "--batch-size", "40", "--verbose")
     killed_at = None
     for line in process.stderr:
         if "batch 5/" in line:

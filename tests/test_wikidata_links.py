@@ -354,7 +354,7 @@ def test_check_reports_a_dead_endpoint_with_exit_code_3():
     url = f"http://127.0.0.1:{free_port()}/query"
     result = invoke("link", "--check", "--endpoint", url)
     assert result.exit_code == 3
-    assert f"exodus: error: cannot reach {url}" in result.stderr and "offline" in result.stderr
+    assert f"exodus: error: {url}: query: connection refused" in result.stderr
     assert result.stdout == ""
 
 
@@ -368,7 +368,7 @@ def test_check_gives_up_on_a_hung_endpoint(tmp_path):
     server = start_wikidata_fixture(tmp_path / "store")
     server.pause()
     try:
-        with pytest.raises(RemoteError, match="did not answer within 1 s"):
+        with pytest.raises(RemoteError, match="no complete answer within 1 s"):
             wikidata_links.fetch_item_facts(["Q5"], server.query_url, timeout=1)
     finally:
         server.stop()

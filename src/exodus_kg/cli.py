@@ -134,11 +134,30 @@ inference_option = click.option(
     help="Leave out the inferred graph (exg:inferred): asserted data, ontology and links only.",
 )
 
+class RemoteTimeout(click.ParamType):
+    """Seconds for a remote request: finite, more than 0, at most a day (nan, inf and 1e308 are
+    usage errors, not tracebacks deep in the socket layer)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        from exodus_kg.errors import UsageError
+        from exodus_kg.publish.sparql_client import check_timeout
+
+        try:
+            return check_timeout(float(value))
+        except (TypeError, ValueError, UsageError):
+            from exodus_kg.publish.sparql_client import MAX_TIMEOUT
+
+            self.fail(f"{value!r}: expected a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}", param, ctx)
+
+
 def remote_timeout_option(help_text: str):
-    """--timeout of the commands that call a remote endpoint (push, link --check, federated)."""
+    """--timeout of the commands that call a remote endpoint (push, link --check, federated): a deadline
+    for each whole request."""
     return click.option(
         "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=RemoteTimeout(),
         default=60.0,
         show_default=True,
         metavar="SECONDS",
@@ -792,11 +811,12 @@ def draw_command(state: State, name: str, output: str) -> None:
 )
 @click.option(
     "--protocol",
-    type=click.Choice(("update", "gsp")),
-    default="update",
+    type=click.Choice(("auto", "dataset", "update", "gsp")),
+    default="auto",
     show_default=True,
-    help="update: SPARQL 1.1 Update INSERT DATA; gsp: Graph Store Protocol PUT/POST (one graph per "
-    "request; refused when blank nodes are shared between graphs).",
+    help="dataset: all graphs as N-Quads in one Graph Store request; update: SPARQL 1.1 Update INSERT "
+    "DATA in batches; gsp: Graph Store PUT/POST one graph at a time; auto: dataset for the /store of "
+    "an --endpoint (Oxigraph-style), else update.",
 )
 @click.option(
     "--batch-size",
@@ -808,10 +828,20 @@ def draw_command(state: State, name: str, output: str) -> None:
 @remote_timeout_option("Give up on a request the store has not answered in this time (exit code 3).")
 @click.option(
     "--auth",
-    type=click.Choice(("basic", "digest")),
+    type=click.Choice(("basic", "digest", "bearer")),
     default="basic",
     show_default=True,
-    help="HTTP authentication scheme for the credentials (Virtuoso's /sparql-auth wants digest).",
+    help="HTTP authentication for EXODUS_ENDPOINT_USER/PASSWORD or ~/.netrc: basic or digest "
+    "(Virtuoso's /sparql-auth); bearer sends EXODUS_ENDPOINT_TOKEN (used whenever it is set).",
+)
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="Send this HTTP header with every request (e.g. a store's access token); repeatable. Its value "
+    "is never printed.",
 )
 @click.option("--asserted-only", is_flag=True, help="Leave out the inferred graph (exg:inferred).")
 @click.option("-v", "--verbose", is_flag=True, help="Report each batch on stderr as it goes.")
@@ -828,15 +858,17 @@ def push_command(
     batch_size: int,
     timeout: float,
     auth: str,
+    headers: tuple[str, ...],
     asserted_only: bool,
     verbose: bool,
 ) -> None:
     """Load the built graph into a SPARQL 1.1 store and check the triple counts there.
 
-    Works with Oxigraph, Apache Jena Fuseki, GraphDB, Virtuoso and Amazon Neptune (see the README for
-    each one's endpoints). Credentials come from EXODUS_ENDPOINT_USER and EXODUS_ENDPOINT_PASSWORD, or
-    from ~/.netrc (or $NETRC), and are never printed. Exit code 1 when the counts in the store differ
-    from what was sent, 3 when the store fails or cannot be reached.
+    Works with Oxigraph, Apache Jena Fuseki, GraphDB, Virtuoso and Amazon Neptune (docs/publishing.md
+    gives each one's endpoints). Credentials come from EXODUS_ENDPOINT_USER and EXODUS_ENDPOINT_PASSWORD,
+    ~/.netrc (or $NETRC), EXODUS_ENDPOINT_TOKEN (a bearer token) or --header, and are never printed.
+    Exit code 1 when the counts in the store differ from what was sent, 2 for a usage error, 3 when the
+    store fails or cannot be reached, 130 when interrupted (Ctrl-C).
 
     \b
     Example:
@@ -844,22 +876,30 @@ def push_command(
       exodus push --endpoint http://localhost:3030/exodus --store-endpoint http://localhost:3030/exodus/data
       exodus push --endpoint http://127.0.0.1:7878 --graph https://example.org/exodus --append
     """
+    from exodus_kg.pipeline.build import GRAPHS, INFERRED_GRAPH
     from exodus_kg.publish import export, push
 
     endpoints = push.Endpoints.derive(
         endpoint, query=query_endpoint, update=update_endpoint, store=store_endpoint
     )
+    graph = push.resolve_graph_iri(graph) if graph else None
     credentials = push.find_credentials(
-        endpoints.update or endpoints.store or endpoints.query, scheme=auth
+        endpoints.update or endpoints.store or endpoints.query,
+        scheme=auth,
+        headers=[push.parse_header(text) for text in headers],
     )
     store = _open_store(state, no_inference=asserted_only)
     quads = export.dataset_quads(store, asserted_only=asserted_only)
+    # A layer of the build with no triples now (no link files, say) must not keep its old triples.
+    layers = [g for g in GRAPHS if not (asserted_only and g == INFERRED_GRAPH)]
     if verbose and credentials:
-        _stderr_progress(f"authenticating as {credentials.user} (from {credentials.source})")
+        who = f"as {credentials.user}" if credentials.user else f"by {credentials.scheme if credentials.token else 'header'}"
+        _stderr_progress(f"authenticating {who} (from {credentials.source})")
     result = push.push(
         quads,
         endpoints,
         graph=graph,
+        clear=layers,
         mode="replace" if replace else "append",
         protocol=protocol,
         batch_size=batch_size,
@@ -1043,6 +1083,10 @@ def federated_command(
     from exodus_kg.wikidata import federated
 
     project = state.project()
+    if service_endpoint:
+        from exodus_kg.publish.sparql_client import check_endpoint_url
+
+        check_endpoint_url(service_endpoint, "--service-endpoint")
     if name is None:
         found = federated.discover(project)
         width = max((len(query.name) for query in found), default=0)

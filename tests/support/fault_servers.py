@@ -5,6 +5,11 @@
 - ``HangingServer``: accepts connections and never answers (a server that hangs).
 - ``FailingProxy``: forwards to a real server (Oxigraph) and, from the Nth request on, answers 500
   without forwarding: a store that breaks in the middle of a push.
+- ``ScriptedServer``: answers every request with one fixed response (any status, headers and body:
+  a redirect, an HTML page, hostile text, JSON of the wrong shape), optionally after a delay.
+- ``TrickleServer``: sends its answer one byte at a time with a pause between bytes, from the status
+  line on or from the body on.
+- ``SlowProxy``: forwards to a real server, holding each write back for a while (time to press Ctrl-C).
 
 Each is a ``http.server`` in a thread of the test process; none is a mock of exodus's own code.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -86,11 +92,13 @@ class RecordingServer(ThreadedServer):
     def __init__(self, status: int = 200):
         self.status = status
         self.requests: list[tuple[str, str]] = []
+        self.authorization: list[str | None] = []
         owner = self
 
         class Handler(_Quiet):
             def _answer(self):
                 owner.requests.append((self.command, self.path))
+                owner.authorization.append(self.headers.get("Authorization"))
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
@@ -173,6 +181,92 @@ class FailingProxy(ThreadedServer):
                 if fail:
                     send_plain(self, 500, b"the store broke on purpose", "Internal Server Error")
                     return
+                forward(self, owner.upstream, body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self._serve(Handler)
+
+
+class ScriptedServer(ThreadedServer):
+    """Answers every request with ``status``, ``headers`` and ``body`` after ``delay`` seconds; records
+    (method, path, Authorization header) of each request in ``requests``."""
+
+    def __init__(self, status: int = 200, body: bytes = b"", headers: tuple[tuple[str, str], ...] = (),
+                 content_type: str = "application/sparql-results+json", delay: float = 0.0):
+        self.requests: list[tuple[str, str, str | None]] = []
+        owner = self
+
+        class Handler(_Quiet):
+            def _answer(self):
+                owner.requests.append((self.command, self.path, self.headers.get("Authorization")))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                if delay:
+                    time.sleep(delay)
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+        self._serve(Handler)
+
+
+class TrickleServer(ThreadedServer):
+    """Sends a 200 answer of ``size`` bytes one byte every ``pause`` seconds: from the status line on
+    (``headers_too``) or once the headers are out. Stops when the client goes away."""
+
+    def __init__(self, pause: float = 0.7, size: int = 200, headers_too: bool = False):
+        self.connections = 0
+        owner = self
+
+        class Handler(_Quiet):
+            def _answer(self):
+                owner.connections += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                body = b'{"head":{"vars":[]},"results":{"bindings":[' + b" " * size + b"]}}"
+                head = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                )
+                if not headers_too:
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                try:
+                    for byte in (head if headers_too else b"") + body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(pause)
+                except OSError:
+                    pass
+
+            do_GET = do_POST = _answer
+
+        self._serve(Handler)
+
+
+class SlowProxy(ThreadedServer):
+    """Forwards to ``upstream``, holding each request that writes (update, Graph Store) back ``delay``
+    seconds before it passes it on."""
+
+    def __init__(self, upstream: str, delay: float):
+        self.upstream = upstream.rstrip("/")
+        owner = self
+
+        class Handler(_Quiet):
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if not self.path.startswith("/query"):
+                    time.sleep(delay)
                 forward(self, owner.upstream, body)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle

@@ -1,27 +1,33 @@
-"""Push the built dataset into a SPARQL 1.1 store, in batches, and check that it arrived.
+"""Push the built dataset into a SPARQL 1.1 store and check that it arrived.
 
-Two ways in:
+Three ways in (``protocol``), all through the one HTTP client (``sparql_client.py``):
 
-- ``update`` (the default): SPARQL 1.1 Update ``INSERT DATA`` requests sent with SPARQLWrapper. Every
-  SPARQL 1.1 store has an update endpoint, and one request can write several named graphs, which keeps
-  a blank node shared between two graphs (an evidence node the reasoner typed) one node.
-- ``gsp``: the SPARQL 1.1 Graph Store HTTP Protocol, ``PUT``/``POST`` of Turtle to ``<store>?graph=``.
-  One request writes one graph, so blank nodes shared between graphs cannot be kept; such a push is
-  refused (use ``update``, or ``--graph`` to push everything into one graph).
+- ``dataset``: the whole dataset as N-Quads in one request to the Graph Store endpoint, without
+  ``?graph`` (Oxigraph's ``/store``, Fuseki's dataset endpoint, the Graph Store Protocol applied to a
+  dataset). The fastest; one request keeps blank nodes shared between graphs whole.
+- ``update``: SPARQL 1.1 Update ``INSERT DATA`` requests, in batches. Every SPARQL 1.1 store has an
+  update endpoint, and one request can write several named graphs.
+- ``gsp``: the Graph Store Protocol one graph at a time, ``PUT``/``POST`` of N-Triples to
+  ``<store>?graph=``. One request writes one graph, so blank nodes shared between graphs could not be
+  kept; such a push is refused (the build skolemises its blank nodes, so its graphs stand alone).
 
-Blank nodes are scoped to one request, so every batch holds whole blank-node components: the triples
-linked through a blank node never straddle two batches.
+``auto`` (the default) sends the dataset in one request to an Oxigraph-style ``/store`` (derived from
+``--endpoint``), and falls back to ``update`` when the store refuses a dataset there (HTTP 400, 405, 406,
+415 or 501: nothing was written); with any other store endpoint it uses ``update`` (Virtuoso's, for one,
+accepts N-Quads without ``?graph`` and leaves their named graphs empty). In batches, every batch holds whole
+blank-node components.
 
 ``--replace`` (the default) is atomic from a reader's view: the data goes into temporary graphs under
-``TEMP_GRAPH_BASE``, their triple counts are checked, and one update request moves each of them onto
-its target (``MOVE <temp> TO <target>``), which a store applies as one transaction. A failure before
-that request leaves the previous graphs as they were; the temporary graphs are dropped when the store
-can still be reached, and named in the error when it cannot. ``--append`` adds to the target graphs,
-batch by batch (not atomic). After either, the count of triples in each target graph is compared with
-what was sent: a difference is a failed check (exit code 1).
+``TEMP_GRAPH_BASE``, their triple counts are checked, and one update request moves each of them onto its
+target (``MOVE <temp> TO <target>``) and empties the graphs of the build that are empty now
+(``clear``), which a store applies as one transaction. A failure before that request leaves the previous
+graphs as they were; the temporary graphs are dropped when the store can still be reached, and named in
+the error when it cannot. ``--append`` adds to the target graphs (not atomic). After either, the count of
+triples in each target graph is compared with what was sent: a difference is a failed check (exit 1).
 
-Credentials come from ``EXODUS_ENDPOINT_USER`` / ``EXODUS_ENDPOINT_PASSWORD`` or from ``~/.netrc``
-(``$NETRC``), are sent as HTTP Basic (or Digest) authentication, and never appear in a message.
+Credentials: ``EXODUS_ENDPOINT_USER`` / ``EXODUS_ENDPOINT_PASSWORD`` or ``~/.netrc`` (``$NETRC``) for HTTP
+Basic or Digest, ``EXODUS_ENDPOINT_TOKEN`` for a bearer token, and extra headers (``--header``); none of
+them appears in a message.
 
 >>> endpoints = Endpoints.derive("http://127.0.0.1:7878")
 >>> endpoints.query, endpoints.update, endpoints.store
@@ -30,42 +36,60 @@ Credentials come from ``EXODUS_ENDPOINT_USER`` / ``EXODUS_ENDPOINT_PASSWORD`` or
 
 from __future__ import annotations
 
-import ast
-import base64
-import contextlib
 import json
 import netrc
 import os
 import re
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from exodus_kg.errors import CheckFailed, RemoteError, UsageError
+from exodus_kg import __version__
+from exodus_kg.errors import CheckFailed, ExodusError, RemoteError, UsageError
 from exodus_kg.project import resource_path
+from exodus_kg.publish.sparql_client import (
+    Credentials,
+    HttpStatusError,
+    SparqlClient,
+    check_endpoint_url,
+    check_timeout,
+    quoted,
+    redact_url,
+)
+
+__all__ = ["Credentials", "Endpoints", "push", "redact_url"]
 
 SPARQL_DIR = resource_path("sparql")
 GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 TEMP_GRAPH_BASE = GRAPH_BASE + "push-temp/"
 ENV_USER = "EXODUS_ENDPOINT_USER"
 ENV_PASSWORD = "EXODUS_ENDPOINT_PASSWORD"
+ENV_TOKEN = "EXODUS_ENDPOINT_TOKEN"
 # Virtuoso 7 refuses an INSERT DATA of 5000 triples ("generated SQL text has exceeded 10000 lines").
 DEFAULT_BATCH_SIZE = 2000
 DEFAULT_TIMEOUT = 60.0
-PROTOCOLS = ("update", "gsp")
+PROTOCOLS = ("auto", "dataset", "update", "gsp")
 MODES = ("replace", "append")
-USER_AGENT = "exodus-kg push"
+USER_AGENT = f"exodus-kg/{__version__} push"
+# Answers by which a store says it does not take a whole dataset at its Graph Store endpoint.
+_NO_DATASET_STATUSES = (400, 405, 406, 415, 501)
+# How long a push interrupted by Ctrl-C still tries to drop its temporary graphs.
+CLEANUP_SECONDS = 5.0
+EXIT_INTERRUPTED = 130
 
 # Characters an IRI written as <...> in SPARQL may not hold.
 _BAD_IRI_CHARACTERS = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+class PushInterrupted(ExodusError):
+    """Ctrl-C during a push: the message says what the store was left with."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 # --- endpoints and credentials -----------------------------------------------------------------
@@ -78,6 +102,9 @@ class Endpoints:
     query: str
     update: str | None = None
     store: str | None = None
+    # The store endpoint is an Oxigraph-style /store (derived from --endpoint), which takes a whole
+    # dataset in one request; another store's Graph Store endpoint may file it elsewhere.
+    store_takes_datasets: bool = False
 
     @classmethod
     def derive(
@@ -90,8 +117,9 @@ class Endpoints:
     ) -> Endpoints:
         """Endpoints from an Oxigraph-style base URL (``BASE/query``, ``BASE/update``, ``BASE/store``),
         each overridden by an explicit URL."""
+        takes_datasets = bool(base) and not store
         if base:
-            check_url(base, "--endpoint")
+            check_endpoint_url(base, "--endpoint")
             root = base.rstrip("/")
             query = query or root + "/query"
             update = update or root + "/update"
@@ -102,63 +130,62 @@ class Endpoints:
             (store, "--store-endpoint"),
         ):
             if url:
-                check_url(url, option)
+                check_endpoint_url(url, option)
         if not query:
             raise UsageError(
                 "no query endpoint: give --endpoint BASE (an Oxigraph-style server) or --query-endpoint URL "
                 "(the push counts the triples that arrived through it)"
             )
-        return cls(query=query, update=update, store=store)
+        return cls(query=query, update=update, store=store, store_takes_datasets=takes_datasets)
 
 
 def check_url(url: str, option: str) -> None:
-    """An http(s) URL without user name or password in it (those belong in the environment or netrc,
-    where they are not shown in shell history and process lists)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{option} {redact_url(url)}: expected an http:// or https:// URL")
-    if parts.username is not None or parts.password is not None:
-        raise UsageError(
-            f"{option} {redact_url(url)}: do not put a user name or password in the URL; set "
-            f"{ENV_USER} and {ENV_PASSWORD} or add the host to ~/.netrc"
-        )
+    check_endpoint_url(url, option)
 
 
-def redact_url(url: str) -> str:
-    """The URL with any user:password@ part replaced by ***@."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, "***@" + host, parts.path, parts.query, parts.fragment))
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
-@dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: str = field(repr=False)
-    scheme: str = "basic"  # or "digest" (Virtuoso's /sparql-auth)
-    source: str = ""
-
-    def secrets(self) -> list[str]:
-        """Strings that must never be shown: the password and the Basic header made from it."""
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
-        return [s for s in (self.password, token) if s]
+def parse_header(text: str) -> tuple[str, str]:
+    """``NAME: VALUE`` of ``--header`` as a pair, refusing what is not one HTTP header line."""
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not _HEADER_NAME.match(name) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise UsageError(f"--header {quoted(name, 40)!r}...: expected 'NAME: VALUE' on one line")
+    return name, value
 
 
 def find_credentials(
-    url: str, environ: dict[str, str] | None = None, scheme: str = "basic"
+    url: str,
+    environ: dict[str, str] | None = None,
+    scheme: str = "basic",
+    headers: Iterable[tuple[str, str]] = (),
 ) -> Credentials | None:
-    """Credentials for ``url``: the environment first, then the netrc file (``$NETRC`` or ~/.netrc)."""
+    """Credentials for ``url``: a token or user and password from the environment first, then the netrc
+    file (``$NETRC`` or ~/.netrc); ``headers`` (from ``--header``) go with either, or alone."""
     environ = os.environ if environ is None else environ
+    headers = tuple(headers)
+    token = environ.get(ENV_TOKEN)
     user, password = environ.get(ENV_USER), environ.get(ENV_PASSWORD)
+    if token and (user or password):
+        raise UsageError(f"set either {ENV_TOKEN} or {ENV_USER} and {ENV_PASSWORD}, not both")
+    if token or scheme == "bearer":
+        if not token:
+            raise UsageError(f"--auth bearer needs the token in {ENV_TOKEN}")
+        return Credentials(scheme="bearer", token=token, headers=headers, source="environment")
     if user or password:
         if not (user and password):
             missing = ENV_PASSWORD if user else ENV_USER
             raise UsageError(f"{missing} is not set; set both {ENV_USER} and {ENV_PASSWORD}, or neither")
-        return Credentials(user, password, scheme, "environment")
+        return Credentials(user, password, scheme, headers=headers, source="environment")
+    from_netrc = _netrc_entry(url, environ)
+    if from_netrc:
+        login, password, path = from_netrc
+        return Credentials(login, password, scheme, headers=headers, source=path)
+    return Credentials(headers=headers, source="--header") if headers else None
+
+
+def _netrc_entry(url: str, environ) -> tuple[str, str, str] | None:
     path = Path(environ.get("NETRC") or Path(environ.get("HOME") or Path.home()) / ".netrc")
     if not path.is_file():
         return None
@@ -175,29 +202,10 @@ def find_credentials(
     login, _account, password = entry
     if not (login and password):
         return None
-    return Credentials(login, password, scheme, str(path))
+    return login, password, str(path)
 
 
 # --- talking to the store ------------------------------------------------------------------------
-
-
-def _sparql_wrapper_class():
-    from SPARQLWrapper import SPARQLWrapper
-
-    class FirstWordsSPARQLWrapper(SPARQLWrapper):
-        """SPARQLWrapper guesses the kind of a request (SELECT, INSERT, MOVE ...) with regular expressions
-        over its whole text: that took seconds for a batch of INSERT DATA, and the word "add" in a
-        comment made it send a SELECT query to the update endpoint. The requests this module sends
-        (no PREFIX lines) start with their kind once the comment lines are left out."""
-
-        def _parseQueryType(self, query: str):
-            for line in query.splitlines():
-                words = line.split("#", 1)[0].split()
-                if words:
-                    return words[0].upper()
-            return None
-
-    return FirstWordsSPARQLWrapper
 
 
 def _load_query(name: str) -> str:
@@ -207,8 +215,28 @@ def _load_query(name: str) -> str:
 def iri_ref(iri: str) -> str:
     """``<iri>`` for SPARQL text, refusing an IRI that could break out of the brackets."""
     if not iri or _BAD_IRI_CHARACTERS.search(iri) or ":" not in iri:
-        raise UsageError(f"not an absolute IRI: {iri!r}")
+        raise UsageError(f"not an absolute IRI: {quoted(iri)!r}")
     return f"<{iri}>"
+
+
+def resolve_graph_iri(text: str, prefixes: dict[str, str] | None = None) -> str:
+    """The graph IRI a user gave (``--graph``): a prefixed name of the project (``exg:asserted``) expanded,
+    then checked as an absolute IRI, so that a bad one is refused before anything is sent.
+
+    >>> resolve_graph_iri("exg:asserted", {"exg": "https://w3id.org/exodus-kg/graph/"})
+    'https://w3id.org/exodus-kg/graph/asserted'
+    """
+    if prefixes is None:
+        from exodus_kg.query.engine import PREFIXES as prefixes
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in prefixes and not local.startswith("//"):
+        text = prefixes[prefix] + local
+    try:
+        iri_ref(text)
+        ox.NamedNode(text)
+    except (UsageError, ValueError):
+        raise UsageError(f"--graph {quoted(text)!r}: not an absolute IRI (or a prefixed name like exg:asserted)") from None
+    return text
 
 
 def bind_graph(query: str, graph: str) -> str:
@@ -217,11 +245,7 @@ def bind_graph(query: str, graph: str) -> str:
 
 
 class StoreClient:
-    """HTTP to one store: SPARQLWrapper for queries and updates, urllib for the Graph Store Protocol.
-
-    Every failure becomes a RemoteError (exit code 3) with one line naming the endpoint and what went
-    wrong, with the credentials cut out.
-    """
+    """The three endpoints of one store over the one HTTP client."""
 
     def __init__(
         self, endpoints: Endpoints, credentials: Credentials | None = None, timeout: float = DEFAULT_TIMEOUT
@@ -229,39 +253,18 @@ class StoreClient:
         self.endpoints = endpoints
         self.credentials = credentials
         self.timeout = timeout
-        self.requests = 0
+        self.http = SparqlClient(timeout=timeout, user_agent=USER_AGENT, auth=credentials)
+        self.writes_sent = 0  # write requests that reached the store (it may have applied them)
 
-    # SPARQL protocol (SPARQLWrapper)
+    @property
+    def requests(self) -> int:
+        return self.http.requests
 
-    def _wrapper(self, update: bool):
-        from SPARQLWrapper import DIGEST, JSON, POST
-
-        wrapper = _sparql_wrapper_class()(
-            self.endpoints.query, updateEndpoint=self.endpoints.update, agent=USER_AGENT
-        )
-        wrapper.setMethod(POST)
-        if not update:
-            wrapper.setReturnFormat(JSON)
-        wrapper.setTimeout(max(1, round(self.timeout)))
-        if self.credentials:
-            if self.credentials.scheme == "digest":
-                wrapper.setHTTPAuth(DIGEST)
-            wrapper.setCredentials(self.credentials.user, self.credentials.password)
-        return wrapper
+    def close(self) -> None:
+        self.http.close()
 
     def select(self, query: str) -> list[dict]:
-        wrapper = self._wrapper(update=False)
-        wrapper.setQuery(query)
-        self.requests += 1
-        try:
-            result = wrapper.queryAndConvert()
-        except BaseException as error:
-            raise self._failure(error, self.endpoints.query, "query") from None
-        if not isinstance(result, dict) or "results" not in result:
-            raise RemoteError(
-                f"{self.endpoints.query}: the answer to a SELECT query is not SPARQL JSON results"
-            )
-        return result["results"]["bindings"]
+        return self.http.select(self.endpoints.query, query).get("results", {}).get("bindings", [])
 
     def count(self, query: str, variable: str) -> int:
         rows = self.select(query)
@@ -270,131 +273,46 @@ class StoreClient:
         except (KeyError, ValueError):
             raise RemoteError(f"{self.endpoints.query}: the count query returned no number") from None
 
+    def count_graphs(self, graphs: Iterable[str]) -> dict[str, int]:
+        """The number of triples in each of ``graphs``, in one query (a graph with none: 0)."""
+        graphs = list(graphs)
+        template = _load_query("push-count-graphs.rq")
+        marker = "VALUES ?graph {\n"
+        query = template.replace(marker, marker + "".join(f"    {iri_ref(g)}\n" for g in graphs), 1)
+        counts = dict.fromkeys(graphs, 0)
+        for row in self.select(query):
+            try:
+                counts[row["graph"]["value"]] = int(row["triples"]["value"])
+            except (KeyError, ValueError):
+                raise RemoteError(f"{self.endpoints.query}: the count query returned no number") from None
+        return counts
+
     def update(self, request: str) -> None:
         if not self.endpoints.update:
             raise UsageError("no update endpoint: give --endpoint BASE or --update-endpoint URL")
-        wrapper = self._wrapper(update=True)
-        wrapper.setQuery(request)
-        self.requests += 1
-        try:
-            response = wrapper.query().response
-            response.read()
-        except BaseException as error:
-            raise self._failure(error, self.endpoints.update, "update") from None
+        self._write(lambda: self.http.update(self.endpoints.update, request))
 
-    # Graph Store HTTP Protocol (urllib)
-
-    def graph_store(self, method: str, graph: str, body: bytes | None = None) -> int:
-        """PUT, POST or DELETE on ``<store>?graph=<graph>``; returns the HTTP status."""
+    def graph_store(self, method: str, graph: str | None, body: bytes | None, content_type: str) -> None:
+        """PUT, POST or DELETE on ``<store>?graph=<graph>`` (or on the whole dataset: ``graph`` None)."""
         if not self.endpoints.store:
             raise UsageError("no Graph Store endpoint: give --endpoint BASE or --store-endpoint URL")
-        separator = "&" if "?" in self.endpoints.store else "?"
-        url = f"{self.endpoints.store}{separator}{urllib.parse.urlencode({'graph': graph})}"
-        request = urllib.request.Request(url, data=body, method=method)
-        request.add_header("User-Agent", USER_AGENT)
-        if body is not None:
-            # N-Triples is Turtle too, and every Graph Store implementation reads Turtle.
-            request.add_header("Content-Type", "text/turtle; charset=utf-8")
-        handlers = []
-        if self.credentials and self.credentials.scheme == "digest":
-            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            passwords.add_password(
-                None, self.endpoints.store, self.credentials.user, self.credentials.password
+        self._write(
+            lambda: self.http.graph_store(
+                method, self.endpoints.store, graph=graph, body=body, content_type=content_type
             )
-            handlers.append(urllib.request.HTTPDigestAuthHandler(passwords))
-        elif self.credentials:
-            token = base64.b64encode(f"{self.credentials.user}:{self.credentials.password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
-        self.requests += 1
-        try:
-            with urllib.request.build_opener(*handlers).open(request, timeout=self.timeout) as response:
-                response.read()
-                return response.status
-        except BaseException as error:
-            raise self._failure(error, self.endpoints.store, f"{method} graph") from None
-
-    # errors
-
-    def _failure(self, error: BaseException, url: str, action: str) -> BaseException:
-        if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
-            return error
-        return RemoteError(self.redact(describe_failure(error, url, action, self.timeout)))
-
-    def redact(self, message: str) -> str:
-        if self.credentials:
-            for secret in self.credentials.secrets():
-                message = message.replace(secret, "***")
-        return message
-
-
-_HTTP_ADVICE = {
-    401: "the store wants credentials: set EXODUS_ENDPOINT_USER and EXODUS_ENDPOINT_PASSWORD or add the host "
-    "to ~/.netrc (and --auth digest for Virtuoso's /sparql-auth)",
-    403: "the store refused: the credentials may lack write access, or the server is read-only",
-    404: "no such endpoint: check the URL (see README, 'Exporting and pushing to triple stores')",
-    413: "the request is too large for the store: lower --batch-size",
-    414: "the request URL is too long for the store",
-}
-
-
-def describe_failure(error: BaseException, url: str, action: str, timeout: float) -> str:
-    """One line saying what failed; the caller redacts credentials from it."""
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
-    status, body = None, ""
-    if isinstance(error, urllib.error.HTTPError):
-        status = error.code
-        try:
-            body = error.read().decode("utf-8", "replace")
-        except Exception:  # the body is only a hint
-            body = ""
-    elif isinstance(error, SPARQLWrapperException):
-        status = {"QueryBadFormed": 400, "Unauthorized": 401, "EndPointNotFound": 404, "URITooLong": 414}.get(
-            type(error).__name__, 500
         )
-        # SPARQLWrapper keeps the response body only inside its message, as a bytes repr.
-        _, _, body = str(error).partition("Response:")
-        body = body.strip()
-        if body.startswith(("b'", 'b"')):
-            with contextlib.suppress(ValueError, SyntaxError):
-                body = ast.literal_eval(body).decode("utf-8", "replace")
-    if status is not None:
-        reason = _REASONS.get(status, "error")
-        detail = " ".join(str(body).split())[:200]
-        advice = _HTTP_ADVICE.get(status, "")
-        parts = [f"{url}: {action} failed with HTTP {status} {reason}"]
-        if detail:
-            parts.append(f"({detail})")
-        if advice:
-            parts.append(f"- {advice}")
-        return " ".join(parts)
-    reason = error.reason if isinstance(error, urllib.error.URLError) else error
-    if isinstance(reason, TimeoutError | socket.timeout) or "timed out" in str(reason):
-        return f"{url}: {action}: no answer within {timeout:g} s (--timeout)"
-    if isinstance(reason, ConnectionRefusedError):
-        return f"{url}: {action}: connection refused (is the store running, and on this port?)"
-    if isinstance(reason, socket.gaierror):
-        return f"{url}: {action}: unknown host"
-    if isinstance(reason, ConnectionError | OSError):
-        text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-        return f"{url}: {action}: connection failed ({text})"
-    return f"{url}: {action} failed ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
 
-
-_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    414: "URI Too Long",
-    415: "Unsupported Media Type",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
+    def _write(self, send: Callable[[], None]) -> None:
+        try:
+            send()
+        except RemoteError as error:
+            if "connection refused" not in error.message:
+                self.writes_sent += 1
+            raise
+        except BaseException:
+            self.writes_sent += 1
+            raise
+        self.writes_sent += 1
 
 
 # --- what to send --------------------------------------------------------------------------------
@@ -541,6 +459,7 @@ class PushResult:
     batches: int
     requests: int
     seconds: float
+    cleared: list[str]
 
     @property
     def sent(self) -> int:
@@ -553,29 +472,41 @@ def push(
     *,
     graph: str | None = None,
     mode: str = "replace",
-    protocol: str = "update",
+    protocol: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
     timeout: float = DEFAULT_TIMEOUT,
     credentials: Credentials | None = None,
+    clear: Iterable[str] = (),
     progress: Callable[[PushEvent], None] | None = None,
 ) -> PushResult:
     """Load ``quads`` into the store at ``endpoints`` and check the triple counts there.
 
-    Raises UsageError (2) for a push that cannot be done as asked, RemoteError (3) when the store fails
-    or cannot be reached, CheckFailed (1) when the counts in the store differ from what was sent.
+    ``clear`` names graphs that must hold nothing afterwards (the graphs of the build that are empty
+    now); ``--replace`` empties them in the same request as the swap. Raises UsageError (2) for a push
+    that cannot be done as asked, RemoteError (3) when the store fails or cannot be reached,
+    CheckFailed (1) when the counts in the store differ from what was sent, PushInterrupted (130) on
+    Ctrl-C.
     """
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol {protocol!r}; choose one of: {', '.join(PROTOCOLS)}")
-    if timeout <= 0:
-        raise UsageError("--timeout must be more than 0 seconds")
+    check_timeout(timeout)
+    if batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
     say = progress or (lambda event: None)
     started = time.perf_counter()
+    if graph:
+        graph = resolve_graph_iri(graph)
     targets = target_graphs(quads, graph)
-    if protocol == "gsp" and not endpoints.store:
+    clear = [g for g in dict.fromkeys(clear) if g not in targets] if mode == "replace" and not graph else []
+    for name in clear:
+        iri_ref(name)
+    if protocol == "auto":
+        protocol = "dataset" if endpoints.store and endpoints.store_takes_datasets else "update"
+    if protocol in ("gsp", "dataset") and not endpoints.store:
         raise UsageError(
-            "--protocol gsp needs a Graph Store endpoint: --endpoint BASE or --store-endpoint URL"
+            f"--protocol {protocol} needs a Graph Store endpoint: --endpoint BASE or --store-endpoint URL"
         )
     if (protocol == "update" or mode == "replace") and not endpoints.update:
         needed = (
@@ -586,7 +517,6 @@ def push(
             + (f" ({needed})" if needed else "")
         )
 
-    client = StoreClient(endpoints, credentials, timeout)
     if mode == "replace":
         token = uuid.uuid4().hex[:12]
         staging = {target: f"{TEMP_GRAPH_BASE}{token}/{index}" for index, target in enumerate(targets)}
@@ -597,49 +527,88 @@ def push(
         for target, triples in targets.items()
         for t in triples
     ]
-    batches = make_batches(outgoing, batch_size)
-    if protocol == "gsp":
-        _refuse_blank_nodes_across_graphs(batches)
-
-    say(PushEvent("start", _plan_message(targets, mode, protocol, len(batches)), 0, len(batches)))
-    if mode == "replace":
-        results = _replace(client, targets, staging, batches, protocol, say)
-    else:
-        results = _append(client, targets, batches, protocol, say)
+    plan = Plan(outgoing, protocol, batch_size)
+    client = StoreClient(endpoints, credentials, timeout)
+    try:
+        say(PushEvent("start", _plan_message(targets, mode, plan), 0, plan.batches))
+        if mode == "replace":
+            results = _replace(client, targets, staging, plan, clear, say)
+        else:
+            results = _append(client, targets, plan, say)
+    finally:
+        client.close()
     elapsed = time.perf_counter() - started
-    result = PushResult(mode, protocol, results, len(batches), client.requests, elapsed)
-    say(PushEvent("done", f"pushed {result.sent} triples in {elapsed:.2f} s", len(batches), len(batches)))
+    result = PushResult(mode, plan.protocol, results, plan.batches, client.requests, elapsed, clear)
+    say(PushEvent("done", f"pushed {result.sent} triples in {elapsed:.2f} s", plan.batches, plan.batches))
     return result
 
 
-def _plan_message(targets: dict[str, list[ox.Triple]], mode: str, protocol: str, batches: int) -> str:
+class Plan:
+    """The requests that carry the data: one dataset request, or batches by Update or Graph Store."""
+
+    def __init__(self, quads: list[ox.Quad], protocol: str, batch_size: int):
+        self.quads = quads
+        self.protocol = protocol
+        self.batch_size = batch_size
+        self._batches: list[list[ox.Quad]] | None = None
+        if protocol == "gsp":
+            _refuse_blank_nodes_across_graphs(quads)
+
+    @property
+    def batches(self) -> int:
+        return 1 if self.protocol == "dataset" else len(self.split())
+
+    def split(self) -> list[list[ox.Quad]]:
+        if self._batches is None:
+            self._batches = make_batches(self.quads, self.batch_size)
+        return self._batches
+
+    def fall_back_to_update(self) -> None:
+        self.protocol = "update"
+
+
+def _plan_message(targets: dict[str, list[ox.Triple]], mode: str, plan: Plan) -> str:
     total = sum(len(t) for t in targets.values())
-    return (
-        f"{mode}: {total} triples into {len(targets)} graph(s) in {batches} batch(es) "
-        f"by {'SPARQL Update' if protocol == 'update' else 'the Graph Store Protocol'}"
-    )
+    how = {
+        "update": f"in {plan.batches} batch(es) by SPARQL Update",
+        "gsp": f"in {plan.batches} batch(es) by the Graph Store Protocol",
+        "dataset": "in one Graph Store request (N-Quads)",
+    }[plan.protocol]
+    return f"{mode}: {total} triples into {len(targets)} graph(s) {how}"
 
 
-def _refuse_blank_nodes_across_graphs(batches: list[list[ox.Quad]]) -> None:
+def _refuse_blank_nodes_across_graphs(quads: list[ox.Quad]) -> None:
     graphs_of_blank: dict[ox.BlankNode, set[str]] = {}
-    for batch in batches:
-        for quad in batch:
-            for term in (quad.subject, quad.object):
-                if isinstance(term, ox.BlankNode):
-                    graphs_of_blank.setdefault(term, set()).add(quad.graph_name.value)
+    for quad in quads:
+        for term in (quad.subject, quad.object):
+            if isinstance(term, ox.BlankNode):
+                graphs_of_blank.setdefault(term, set()).add(quad.graph_name.value)
     shared = sum(1 for graphs in graphs_of_blank.values() if len(graphs) > 1)
     if shared:
         raise UsageError(
             f"{shared} blank node(s) appear in more than one named graph, and the Graph Store Protocol "
-            "writes one graph per request, which would split each into two nodes; use --protocol update "
-            "(the default) or push everything into one graph with --graph IRI"
+            "writes one graph per request, which would split each into two nodes; use --protocol dataset "
+            "or update, or push everything into one graph with --graph IRI"
         )
 
 
-def _send(client: StoreClient, batches: list[list[ox.Quad]], protocol: str, say, first_put: bool) -> None:
+def _send(client: StoreClient, plan: Plan, say, first_put: bool) -> None:
+    if plan.protocol == "dataset":
+        body = ox.serialize(plan.quads, format=ox.RdfFormat.N_QUADS)
+        try:
+            client.graph_store("POST", None, body, "application/n-quads")
+        except HttpStatusError as error:
+            if error.status not in _NO_DATASET_STATUSES:
+                raise
+            say(PushEvent("batch", f"the store does not take a dataset in one request ({error.message}); using SPARQL Update"))
+            plan.fall_back_to_update()
+        else:
+            say(PushEvent("batch", f"sent {len(plan.quads)} quads in one request", 1, 1))
+            return
+    batches = plan.split()
     written: set[str] = set()
     for number, batch in enumerate(batches, 1):
-        if protocol == "update":
+        if plan.protocol == "update":
             client.update(insert_request(batch))
         else:
             by_graph: dict[str, list[ox.Triple]] = {}
@@ -648,21 +617,18 @@ def _send(client: StoreClient, batches: list[list[ox.Quad]], protocol: str, say,
             for graph_name, triples in by_graph.items():
                 # PUT first: a temporary graph starts empty whatever a crashed push left under its name.
                 method = "PUT" if first_put and graph_name not in written else "POST"
-                client.graph_store(method, graph_name, turtle_body(triples))
+                client.graph_store(method, graph_name, turtle_body(triples), "application/n-triples")
                 written.add(graph_name)
         say(PushEvent("batch", f"batch {number}/{len(batches)}: {len(batch)} triples", number, len(batches)))
 
 
-def _count(client: StoreClient, graph: str) -> int:
-    return client.count(bind_graph(_load_query("push-count-graph.rq"), graph), "triples")
-
-
-def _replace(client, targets, staging, batches, protocol, say) -> list[GraphResult]:
+def _replace(client, targets, staging, plan, clear, say) -> list[GraphResult]:
     stage = "load"
     try:
-        _send(client, batches, protocol, say, first_put=True)
+        _send(client, plan, say, first_put=True)
+        counts = client.count_graphs(staging.values())
         for target, triples in targets.items():
-            found = _count(client, staging[target])
+            found = counts[staging[target]]
             say(PushEvent("counted", f"{staging[target]}: {found} of {len(triples)} triples arrived"))
             if found != len(triples):
                 raise CheckFailed(
@@ -672,44 +638,64 @@ def _replace(client, targets, staging, batches, protocol, say) -> list[GraphResu
         say(PushEvent("swap", "moving the temporary graphs onto their targets in one request"))
         stage = "swap"
         # Every target has triples (target_graphs makes targets from quads), so every MOVE has a source.
-        client.update(" ;\n".join(f"MOVE {iri_ref(staging[t])} TO {iri_ref(t)}" for t in targets) + "\n")
+        operations = [f"MOVE {iri_ref(staging[t])} TO {iri_ref(t)}" for t in targets]
+        operations += [f"DROP SILENT GRAPH {iri_ref(g)}" for g in clear]
+        client.update(" ;\n".join(operations) + "\n")
     except BaseException as error:
-        leftover = _drop_quietly(client, list(staging.values()))
-        if not isinstance(error, RemoteError | CheckFailed):
+        interrupted = not isinstance(error, ExodusError)
+        if interrupted and not isinstance(error, KeyboardInterrupt):
+            raise
+        if client.writes_sent == 0:
+            if interrupted:
+                raise PushInterrupted("interrupted before anything was sent; the store was not changed") from None
+            raise
+        leftover = _drop_quietly(client, list(staging.values()), interrupted)
+        if isinstance(error, UsageError):
             raise
         if stage == "load":
-            note = "; the target graphs were left as they were"
+            note = "the target graphs were left as they were"
         else:
             note = (
-                "; the store did not confirm the swap, which it applies as one transaction: the targets hold "
+                "the store did not confirm the swap, which it applies as one transaction: the targets hold "
                 "either all the previous graphs or all the new ones"
             )
         if leftover:
             note += ". Temporary graphs may remain; drop them with: " + " ; ".join(
                 f"DROP SILENT GRAPH <{g}>" for g in leftover
             )
-        raise type(error)(error.message + note) from None
-    results = []
-    for target, triples in targets.items():
-        found = _count(client, target)
-        results.append(GraphResult(target, len(triples), len(triples), found))
+        if interrupted:
+            raise PushInterrupted(f"interrupted; {note}") from None
+        error.message = f"{error.message}; {note}"
+        error.args = (error.message,)
+        raise error from None
+    counts = client.count_graphs([*targets, *clear])
+    results = [GraphResult(t, len(triples), len(triples), counts[t]) for t, triples in targets.items()]
+    results += [GraphResult(g, 0, 0, counts[g]) for g in clear]
     _check(results, "after replacing")
     return results
 
 
-def _drop_quietly(client: StoreClient, graphs: list[str]) -> list[str]:
-    """Drop the temporary graphs in one request; return them if the store could not be reached."""
+def _drop_quietly(client: StoreClient, graphs: list[str], interrupted: bool) -> list[str]:
+    """Drop the temporary graphs in one request; return them if that did not succeed. After Ctrl-C
+    (or a timeout) a request the store had not answered may still land: the graphs are then named."""
+    cleanup = client
+    if interrupted:
+        cleanup = StoreClient(client.endpoints, client.credentials, min(client.timeout, CLEANUP_SECONDS))
     try:
-        client.update(" ;\n".join(f"DROP SILENT GRAPH {iri_ref(g)}" for g in graphs) + "\n")
-    except (RemoteError, UsageError):
+        cleanup.update(" ;\n".join(f"DROP SILENT GRAPH {iri_ref(g)}" for g in graphs) + "\n")
+    except (RemoteError, UsageError, KeyboardInterrupt):
         return graphs
-    return []
+    finally:
+        if cleanup is not client:
+            cleanup.close()
+    return graphs if interrupted else []
 
 
-def _append(client, targets, batches, protocol, say) -> list[GraphResult]:
+def _append(client, targets, plan, say) -> list[GraphResult]:
     results = []
+    befores = client.count_graphs(targets)
     for target, triples in targets.items():
-        before = _count(client, target)
+        before = befores[target]
         present = 0
         if before:
             ground = [t for t in triples if not _has_blank(t)]
@@ -720,9 +706,10 @@ def _append(client, targets, batches, protocol, say) -> list[GraphResult]:
                 present += client.count(template.replace(marker, marker + rows + "\n", 1), "present")
         # Blank nodes are new in every request, so triples with blank nodes always add.
         results.append(GraphResult(target, len(triples), before + len(triples) - present, 0, before))
-    _send(client, batches, protocol, say, first_put=False)
+    _send(client, plan, say, first_put=False)
+    counts = client.count_graphs(targets)
     for result in results:
-        result.found = _count(client, result.target)
+        result.found = counts[result.target]
     _check(results, "after appending")
     return results
 
@@ -740,6 +727,9 @@ def result_summary(result: PushResult) -> str:
     """Lines for the terminal: one per graph, then the total."""
     lines = []
     for g in result.graphs:
+        if g.target in result.cleared:
+            lines.append(f"<{g.target}>: emptied (the build has no triples in it)")
+            continue
         extra = f" (was {g.before})" if g.before is not None else ""
         lines.append(f"<{g.target}>: {g.found} triples{extra}, {g.sent} sent")
     lines.append(
@@ -758,6 +748,7 @@ def as_json(result: PushResult) -> str:
             "requests": result.requests,
             "seconds": round(result.seconds, 3),
             "graphs": [g.__dict__ for g in result.graphs],
+            "cleared": result.cleared,
         },
         indent=2,
     )

@@ -8,7 +8,8 @@ How a SERVICE is evaluated. pyoxigraph sends the SERVICE pattern to the remote e
 bindings, which against Wikidata means asking for every birth date it has. These queries therefore run on
 rdflib, with this module's own SERVICE evaluation (registered in rdflib's ``CUSTOM_EVALS`` for the duration of
 the query): for each local solution it sends the pattern with a ``VALUES`` clause binding the variables the
-local side has already bound (a bind join), through SPARQLWrapper with an identifying User-Agent and a timeout.
+local side has already bound (a bind join), through the one HTTP client (``publish/sparql_client.py``) with an
+identifying User-Agent and a deadline.
 A query must put its SERVICE after the patterns that bind its join variables, inside ``OPTIONAL`` (rdflib
 evaluates an OPTIONAL's right side once per left solution); a SERVICE call with none of its variables bound is
 refused rather than sent. ``service_endpoints`` redirects a SERVICE IRI to another endpoint (a Wikidata mirror,
@@ -24,8 +25,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from exodus_kg.errors import QueryTimeout, RemoteError, UsageError
+from exodus_kg.errors import RemoteError, UsageError
 from exodus_kg.project import Project
+from exodus_kg.publish.sparql_client import quoted
 from exodus_kg.query.saved_queries import SavedQuery, load_query_file
 from exodus_kg.wikidata.links import DEFAULT_TIMEOUT, WIKIDATA_ENDPOINT, select_remote
 
@@ -178,12 +180,15 @@ def run_text(
     worker.start()
     worker.join(None if timeout is None else timeout * 4)
     if worker.is_alive():
-        raise QueryTimeout(f"{source}: still running after {timeout * 4:g} s, gave up")
+        # The remote calls are what take the time: a remote failure (exit code 3), not a usage error.
+        raise RemoteError(f"{source}: still running after {timeout * 4:g} s (four times --timeout), gave up")
     if "error" in outcome:
         error = outcome["error"]
         if isinstance(error, (UsageError, RemoteError)):
             raise error
-        raise RemoteError(f"{source}: the federated query failed: {error}") from None
+        raise RemoteError(
+            f"{source}: the federated query failed ({type(error).__name__}: {quoted(str(error), 160)})"
+        ) from None
     return QueryOutcome("SELECT", solutions_json=outcome["json"], variables=outcome["vars"])
 
 
@@ -200,7 +205,7 @@ def _registered(evaluator):
 
 
 class _ServiceEvaluator:
-    """rdflib custom evaluation of ServiceGraphPattern: a bind join over SPARQLWrapper."""
+    """rdflib custom evaluation of ServiceGraphPattern: a bind join over the one HTTP client."""
 
     def __init__(self, endpoints: dict[str, str], timeout: float, prefixes: dict[str, str], allowed: bool = True):
         self.allowed = allowed
@@ -246,7 +251,8 @@ class _ServiceEvaluator:
         key = (endpoint, query)
         if key not in self.cache:
             self.calls += 1
-            self.cache[key] = select_remote(endpoint, query, self.timeout)["results"]["bindings"]
+            answer = select_remote(endpoint, query, self.timeout, option="--service-endpoint")
+            self.cache[key] = answer.get("results", {}).get("bindings", [])
         for row in self.cache[key]:
             yield FrozenBindings(ctx, {Variable(name): _term(cell) for name, cell in row.items()})
 

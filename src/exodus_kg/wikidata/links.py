@@ -3,7 +3,7 @@ against a Wikidata SPARQL endpoint (``exodus link --check``).
 
 The links are the SKOS mapping triples of ``triples/links/`` (named graph ``exg:links``) with one
 ``exo:WikidataLink`` record each. Network access happens only in :func:`check_links`, which sends one batched
-query (``sparql/wikidata-check-items.rq``) through SPARQLWrapper.
+query (``sparql/wikidata-check-items.rq``) through the one HTTP client (``publish/sparql_client.py``).
 
 >>> from exodus_kg.project import find_project
 >>> from exodus_kg.pipeline.build import open_built
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-import urllib.error
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -362,57 +361,40 @@ def build_check_query(qids: list[str]) -> str:
 
 
 def fetch_item_facts(qids: list[str], endpoint: str, timeout: float = DEFAULT_TIMEOUT) -> dict[str, ItemFacts]:
-    """Labels, aliases, P31 classes and redirects of ``qids`` at ``endpoint``, by QID."""
+    """Labels, aliases, P31 classes and redirects of ``qids`` at ``endpoint``, by QID.
+
+    Raises RemoteError (exit code 3) when the answer does not have the shape the check query asks for.
+    """
     answer = select_remote(endpoint, build_check_query(qids), timeout)
     facts = {qid: ItemFacts() for qid in qids}
-    for binding in answer["results"]["bindings"]:
-        qid = binding["item"]["value"].removeprefix(WD)
-        entry = facts.setdefault(qid, ItemFacts())
-        if "label" in binding:
-            entry.labels.add(binding["label"]["value"])
-        if "alias" in binding:
-            entry.aliases.add(binding["alias"]["value"])
-        if "class" in binding:
-            entry.classes.add(binding["class"]["value"])
-        if "redirect" in binding:
-            entry.redirect = binding["redirect"]["value"]
+    for number, binding in enumerate(answer.get("results", {}).get("bindings", []), 1):
+        item = _text_cell(binding, "item", endpoint, number, required=True)
+        entry = facts.setdefault(item.removeprefix(WD), ItemFacts())
+        for name, values in (("label", entry.labels), ("alias", entry.aliases), ("class", entry.classes)):
+            value = _text_cell(binding, name, endpoint, number)
+            if value is not None:
+                values.add(value)
+        entry.redirect = _text_cell(binding, "redirect", endpoint, number) or entry.redirect
     return facts
 
 
-def select_remote(endpoint: str, query: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """Run a SELECT at a remote SPARQL endpoint (HTTP POST, SPARQL 1.1 JSON results) and return the parsed
-    JSON. Every failure becomes a RemoteError naming the endpoint."""
-    from SPARQLWrapper import JSON, POST, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+def _text_cell(binding: dict, name: str, endpoint: str, number: int, required: bool = False) -> str | None:
+    cell = binding.get(name)
+    if cell is None and not required:
+        return None
+    if cell is None or not isinstance(cell.get("value"), str):
+        raise RemoteError(f"{endpoint}: the answer is not what the check query asks for (row {number} has no ?{name} value)")
+    return cell["value"]
 
-    if not re.match(r"^https?://", endpoint):
-        raise UsageError(f"endpoint {endpoint!r} is not an http(s) URL")
-    client = SPARQLWrapper(endpoint, agent=USER_AGENT)
-    client.setMethod(POST)
-    client.setReturnFormat(JSON)
-    client.setTimeout(max(1, round(timeout)))
-    client.setQuery(query)
-    try:
-        answer = client.query().convert()
-    except urllib.error.HTTPError as error:
-        raise RemoteError(f"{endpoint} answered HTTP {error.code} {error.reason}") from None
-    except SPARQLWrapperException as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise RemoteError(f"{endpoint} refused the query: {first_line}") from None
-    except urllib.error.URLError as error:
-        reason = error.reason
-        if isinstance(reason, TimeoutError):
-            raise RemoteError(f"{endpoint} did not answer within {timeout:g} s (raise --timeout?)") from None
-        raise RemoteError(f"cannot reach {endpoint}: {reason} (offline, or a wrong --endpoint?)") from None
-    except TimeoutError:
-        raise RemoteError(f"{endpoint} did not answer within {timeout:g} s (raise --timeout?)") from None
-    except OSError as error:
-        raise RemoteError(f"cannot reach {endpoint}: {error}") from None
-    except ValueError as error:  # a body that is not SPARQL JSON
-        raise RemoteError(f"{endpoint} did not answer with SPARQL JSON results: {error}") from None
-    if not isinstance(answer, dict) or "results" not in answer:
-        raise RemoteError(f"{endpoint} did not answer with SPARQL JSON results")
-    return answer
+
+def select_remote(endpoint: str, query: str, timeout: float = DEFAULT_TIMEOUT, option: str = "--endpoint") -> dict:
+    """Run a SELECT at a remote SPARQL endpoint (HTTP POST, SPARQL 1.1 JSON results) and return the parsed,
+    shape-checked JSON. Every failure becomes a RemoteError naming the endpoint (``sparql_client``)."""
+    from exodus_kg.publish.sparql_client import SparqlClient, check_endpoint_url, check_timeout
+
+    check_endpoint_url(endpoint, option)
+    with SparqlClient(timeout=check_timeout(timeout), user_agent=USER_AGENT) as client:
+        return client.select(endpoint, query)
 
 
 def render_checks(checks: list[LinkCheck], output_format: str, max_width: int | None = None) -> str:
@@ -430,6 +412,8 @@ def render_checks(checks: list[LinkCheck], output_format: str, max_width: int | 
         ]
         for check in checks
     ]
+    from exodus_kg.query.result_formats import render_table, terminal_safe
+
     if output_format == "csv":
         import csv
         import io
@@ -437,9 +421,9 @@ def render_checks(checks: list[LinkCheck], output_format: str, max_width: int | 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(rows)
+        # Labels come from the endpoint: no control character of theirs reaches a terminal.
+        writer.writerows([terminal_safe(cell) for cell in row] for row in rows)
         return buffer.getvalue()
-    from exodus_kg.query.result_formats import render_table
 
     return render_table(columns, rows, max_width=max_width)
 
