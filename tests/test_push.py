@@ -279,7 +279,7 @@ def test_connection_refused_is_a_remote_error():
 def test_a_hung_server_times_out(server):
     server.pause()
     try:
-        with pytest.raises(RemoteError, match=r"no answer within 1 s \(--timeout\)"):
+        with pytest.raises(RemoteError, match=r"no complete answer within 1 s \(--timeout\)"):
             push.push(small_dataset(), endpoints(server), timeout=1)
     finally:
         server.resume()

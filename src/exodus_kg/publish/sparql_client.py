@@ -392,7 +392,7 @@ def describe_transport_error(error: BaseException, url: str, action: str, timeou
         current = current.__cause__ or current.__context__
     text = " ".join(str(c) for c in causes)
     if isinstance(error, httpx.TimeoutException):
-        return f"{url}: {action}: no answer within {timeout:g} s (--timeout)"
+        return f"{url}: {action}: no complete answer within {timeout:g} s (--timeout)"
     if any(isinstance(c, ConnectionRefusedError) for c in causes) or "Connection refused" in text:
         return f"{url}: {action}: connection refused (is the server running, and on this port?)"
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
