@@ -787,6 +787,37 @@ def draw_command(state: State, name: str, output: str) -> None:
     _stderr_progress(f"drew {name} to {_shown_path(output)} ({size} bytes)")
 
 
+@cli.command("site")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The folder to write the site into (replaced as a whole when the new site is complete).",
+)
+@pass_state
+def site_command(state: State, output: str) -> None:
+    """Write a static site of the graph that works offline: entities, saved queries, the article.
+
+    An index with the pictures and counts, a page per entity (labels in English and Chinese, the
+    Wikidata item, every statement with its certainty and evidence), a page per saved query (its
+    SPARQL and result) and the article with every passage anchored. Open DIR/index.html in a
+    browser, or run `exodus serve` for the same site with a live SPARQL page.
+
+    \b
+    Example:
+      exodus site -o site
+    """
+    from exodus_kg.publish import site
+
+    store = _open_store(state, no_inference=False)
+    report = site.build_site(state.project(), store, output, stats=site.graph_stats(store))
+    _stderr_progress(
+        f"wrote {report.pages} pages ({report.entities} entities, {report.queries} saved queries) and "
+        f"{report.pictures} pictures to {_shown_path(output)} in {report.seconds:.1f} s"
+    )
+
+
 @cli.command("push")
 @click.option(
     "--endpoint",
@@ -960,9 +991,13 @@ def serve_command(
     """
     from exodus_kg.pipeline.build import ensure_built
     from exodus_kg.publish import server
+    from exodus_kg.publish.reconcile import Reconciler
 
     server.check_bind(host, allow_remote)
-    entry = ensure_built(state.project(), progress=_stderr_progress)
+    project = state.project()
+    entry = ensure_built(project, progress=_stderr_progress)
+    store = _open_store(state, no_inference=False)
+    site_dir = server.site_folder(entry, project, store, progress=_stderr_progress)
     code = server.serve(
         entry,
         host,
@@ -970,6 +1005,8 @@ def serve_command(
         allow_remote=allow_remote,
         allowed_hosts=allowed_hosts,
         allow_service=allow_service,
+        site_dir=site_dir,
+        reconciler=Reconciler.from_store(store),
         say=click.echo,
         progress=_stderr_progress,
     )

@@ -125,6 +125,22 @@ def server_store(entry: Path, progress: Callable[[str], None] | None = None) -> 
     return target
 
 
+SITE_DIR = "site"
+
+
+def site_folder(entry: Path, project, store, progress: Callable[[str], None] | None = None) -> Path:
+    """The site of a build entry (`exodus site` into the cache folder), written on first use: the
+    entry's hash covers the package's templates too, so a kept site is never stale."""
+    from exodus_kg.publish.site import build_site, graph_stats
+
+    target = entry / SITE_DIR
+    if not (target / "index.html").is_file():
+        if progress:
+            progress("writing the site (once per build)")
+        build_site(project, store, target, stats=graph_stats(store))
+    return target
+
+
 class ServerUrls:
     def __init__(self, base: str):
         self.base = base
