@@ -72,3 +72,14 @@ def test_shipped_copy_is_found_last_and_is_read_only(tmp_path, monkeypatch):
     found = find_project()
     assert found == Project(shipped, shipped=True)
     assert found.cache_root().name == "exodus-kg" and shipped not in found.cache_root().parents
+
+
+def test_wheel_ships_the_site_templates_and_the_query_ui(wheel):
+    """`exodus site` and `exodus serve` from a plain `pip install .` need their templates and YASGUI."""
+    names = set(wheel.namelist())
+    publish = ROOT / "src" / "exodus_kg" / "publish"
+    for folder in ("templates", "static"):
+        for path in sorted((publish / folder).rglob("*")):
+            if path.is_file():
+                assert f"exodus_kg/publish/{path.relative_to(publish).as_posix()}" in names, path.name
+    assert "exodus_kg/publish/static/yasgui/LICENSE" in names
