@@ -17,7 +17,7 @@ import pytest
 
 from exodus_kg.errors import EXIT_CHECK_FAILED, EXIT_REMOTE, CheckFailed, RemoteError, UsageError
 from exodus_kg.publish import push
-from support.auth_proxy import BasicAuthProxy
+from support.auth_proxy import BasicAuthProxy, HeaderAuthProxy
 from support.oxigraph_server import OxigraphServer, free_port
 
 DATA = Path(__file__).parent / "data" / "export" / "dataset.trig"
@@ -491,6 +491,44 @@ def test_cli_push_never_prints_the_password(server, case):
     else:
         assert process.returncode == EXIT_REMOTE
         assert ("HTTP 403" if case == "wrong-password" else "connection refused") in err
+
+
+@pytest.mark.parametrize("how", ["bearer", "header"])
+def test_cli_push_with_a_bearer_token_or_a_store_header(server, how):
+    token = f"tok-{how}-Zx81q"
+    if how == "bearer":  # EXODUS_ENDPOINT_TOKEN -> Authorization: Bearer
+        header, expected, env, extra = "Authorization", f"Bearer {token}", {"EXODUS_ENDPOINT_TOKEN": token}, ()
+    else:  # a store's own header, as QLever takes its access token
+        header, expected, env, extra = "X-Access-Token", token, {}, ("--header", f"X-Access-Token: {token}")
+    with HeaderAuthProxy(server.base_url, header, expected) as proxy:
+        process = exodus_push("--endpoint", proxy.base_url, *extra, env=env)
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        assert "counts checked" in out
+        assert proxy.seen_authorization and set(proxy.seen_authorization) == {expected}
+    # Refused: exit code 3, and the token is not shown though the proxy echoes it back.
+    with HeaderAuthProxy(server.base_url, header, "something-else") as proxy:
+        process = exodus_push("--endpoint", proxy.base_url, *extra, env=env)
+        out, err = process.communicate(timeout=300)
+    assert process.returncode == EXIT_REMOTE and "HTTP 403" in err
+    assert token not in out + err and "***" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("--header", "no colon here"), {}, "NAME: VALUE"),
+        (("--header", "X-Bad\nName: v"), {}, "NAME: VALUE"),
+        (("--auth", "bearer"), {}, "EXODUS_ENDPOINT_TOKEN"),
+        ((), {"EXODUS_ENDPOINT_TOKEN": "t0ken", "EXODUS_ENDPOINT_USER": "u", "EXODUS_ENDPOINT_PASSWORD": "p"}, "not both"),
+    ],
+    ids=["header-without-colon", "header-with-newline", "bearer-without-token", "token-and-password"],
+)
+def test_cli_push_bad_authentication_options_exit_2(args, env, expected):
+    process = exodus_push("--endpoint", f"http://127.0.0.1:{free_port()}", *args, env=env)
+    _out, err = process.communicate(timeout=300)
+    assert process.returncode == 2, err
+    assert expected in err and "Traceback" not in err
 
 
 def test_cli_push_usage_errors_exit_2():
