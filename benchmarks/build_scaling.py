@@ -1,140 +1,115 @@
-"""Reasoning time and triple counts at the article's size and on synthetic graphs 10x and 100x larger.
+"""Whole `exodus build --force` at the article's size and on synthetic graphs 10x and 100x larger.
 
 Usage:
-    .venv/bin/python benchmarks/build_scaling.py [--scales 1 10 100] [--baseline-up-to 10] [--project DIR]
+    nice -n 10 .venv/bin/python benchmarks/build_scaling.py [--scales 1 10 100] [--runs 1] [--keep DIR]
 
-The synthetic graphs repeat the article's asserted triples N times, every ``exd:`` IRI renamed per copy
-(``exd:sam-altman`` -> ``exd:sam-altman-c7``) and every blank node fresh, over one copy of the ontology.
-For each size the script times, in the same run:
+For each scale the script writes a synthetic project (benchmarks/synthetic_project.py: the article's
+statements repeated, every ``exd:`` IRI but the article's and its passages' renamed per copy, fresh
+blank nodes), then times in the same run, each as a new process:
 
-- ``chosen``: ``reasoning.run_inference`` as the build runs it: the owl-rl-*.rq closure and the
-  derivation rules in Oxigraph, repeated to a fixpoint, then filtered;
-- ``owlrl``: the baseline, owlrl's OWL 2 RL closure (``DeductiveClosure(OWLRL_Semantics)``) over the
-  ontology and the data, then the same filter; it computes no derivation rules at all;
-- ``owlrl-lit``: owlrl over the ontology and the data without literal-valued triples (the "smaller
-  graph" alternative), then the same filter.
+- ``exodus build --force``: wall time, the stage timings from the cache entry's manifest, and peak
+  memory (the child's maximum resident set size, from the OS);
+- the baseline: ``oxigraph load`` of the dataset that build wrote (the same quads, parsed and
+  indexed by Oxigraph's own CLI, no validation or reasoning).
 
-and prints the counts (asserted, what each adds before and after the filter) and the time ratios
-against the owlrl baseline. The owlrl columns are skipped above ``--baseline-up-to`` (owlrl needs many
-minutes and gigabytes at 100x); pass ``--baseline-up-to 100`` to measure them anyway. The script also
-runs one full ``exodus build --force`` of the project and prints its stage timings.
+It prints one row per scale with the ratio of the build to that baseline, the ratio of the build to
+the 1x build, and the growth exponent from the previous scale (log(time ratio) / log(size ratio):
+1.0 is linear). With ``--runs N`` each build is timed N times and the fastest run is shown.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import rdflib
-from rdflib import BNode, Literal, URIRef
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from exodus_kg import reasoning  # noqa: E402
-from exodus_kg.pipeline.build import build, load_inputs  # noqa: E402
-from exodus_kg.project import find_project  # noqa: E402
-
-EXD = "https://w3id.org/exodus-kg/id/"
+from synthetic_project import write_project  # noqa: E402
 
 
-def replicate(data: rdflib.Graph, copies: int) -> rdflib.Graph:
-    """``copies`` renamed copies of ``data`` (copy 0 keeps the original IRIs)."""
-    if copies == 1:
-        return data
-    out = rdflib.Graph()
-    for copy in range(copies):
-        blanks: dict[BNode, BNode] = {}
-
-        def rename(term, copy=copy, blanks=blanks):
-            if isinstance(term, URIRef) and copy and str(term).startswith(EXD):
-                return URIRef(f"{term}-c{copy}")
-            if isinstance(term, BNode):
-                return blanks.setdefault(term, BNode())
-            return term
-
-        for subject, predicate, obj in data:
-            out.add((rename(subject), predicate, rename(obj)))
-    return out
+def tool(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    if not beside_python.exists():
+        sys.exit(f"build_scaling: cannot find {beside_python} (pip install -e '.[test]')")
+    return str(beside_python)
 
 
-def owlrl_closure(ontology: rdflib.Graph, data: rdflib.Graph, keep, asserted: rdflib.Graph):
-    """Seconds, triples owlrl adds, and those the filter keeps."""
-    import owlrl
-
-    graph = ontology + data
+def run_child(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (bytes) of one child process."""
     started = time.perf_counter()
-    before = len(graph)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(
-        graph
-    )
-    added = len(graph) - before
-    kept = sum(1 for t in graph if t not in ontology and t not in asserted and keep(t))
-    return time.perf_counter() - started, added, kept
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"build_scaling: {' '.join(command)} failed:\n{stderr}")
+    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
-    parser.add_argument("--baseline-up-to", type=int, default=10, help="largest scale to run owlrl on")
-    parser.add_argument("--project", default=str(ROOT))
-    parser.add_argument("--no-build", action="store_true", help="skip the full `exodus build --force`")
+    parser.add_argument("--runs", type=int, default=1, help="builds per scale; the fastest is shown")
+    parser.add_argument("--keep", help="write the synthetic projects here and keep them")
     args = parser.parse_args()
 
-    project = find_project(args.project)
-    inputs = load_inputs(project)
-    rules = reasoning.load_rules(project.rule_files())
-    keep = reasoning._Filter(inputs.ontology)
-    print(
-        f"ontology {len(inputs.ontology)} triples, article data {len(inputs.asserted)} triples, "
-        f"{len(rules)} rules"
-    )
-
-    if not args.no_build:
-        result = build(project, force=True)
-        stages = "  ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings.items())
-        print(
-            f"exodus build --force (1x, with SHACL validation): {stages}; "
-            f"total {sum(result.timings.values()):.2f} s"
-        )
-        print(
-            "  " + ", ".join(f"{graph.rsplit('/', 1)[1]} {count}" for graph, count in result.counts.items())
-        )
-    print()
-
+    exodus, oxigraph = tool("exodus"), tool("oxigraph")
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
     header = (
-        f"{'scale':>5} {'asserted':>9} | {'chosen s':>8} {'rounds':>6} {'inferred':>8} | "
-        f"{'owlrl s':>8} {'adds':>8} {'kept':>7} {'x chosen':>8} | {'owlrl-lit s':>11} {'kept':>7} {'x chosen':>8}"
+        f"{'scale':>5} {'asserted':>9} {'inferred':>9} | {'load':>6} {'valid.':>6} {'reason':>6} {'write':>6} | "
+        f"{'build s':>8} {'peak MB':>8} | {'ox load s':>9} {'x ox':>6} | {'x 1x':>6} {'exponent':>8}"
     )
-    print(header)
-    print("-" * len(header))
-    for scale in args.scales:
-        data = replicate(inputs.asserted, scale)
-        inference = reasoning.run_inference(inputs.ontology, data, rules=rules)
-        chosen = inference.seconds
-        row = f"{scale:>4}x {len(data):>9} | {chosen:>8.2f} {inference.rounds:>6} {len(inference.triples):>8} | "
-        if scale <= args.baseline_up_to:
-            seconds, added, kept = owlrl_closure(inputs.ontology, data, keep, data)
-            row += f"{seconds:>8.2f} {added:>8} {kept:>7} {seconds / chosen:>7.1f}x | "
-            without_literals = rdflib.Graph()
-            for triple in data:
-                if not isinstance(triple[2], Literal):
-                    without_literals.add(triple)
-            seconds_lit, _added, kept_lit = owlrl_closure(inputs.ontology, without_literals, keep, data)
-            row += f"{seconds_lit:>11.2f} {kept_lit:>7} {seconds_lit / chosen:>7.1f}x"
-        else:
-            row += f"{'(not run: --baseline-up-to)':>35} | {'-':>11} {'-':>7} {'-':>8}"
-        print(row, flush=True)
-    print()
+    with tempfile.TemporaryDirectory(prefix="exodus-scaling-") as scratch:
+        folder = Path(args.keep or scratch)
+        print(header)
+        print("-" * len(header))
+        first = previous = None
+        for scale in args.scales:
+            project = write_project(scale, folder / f"scale-{scale}x")
+            runs = [
+                run_child([exodus, "--project", str(project), "build", "--force"]) for _ in range(args.runs)
+            ]
+            seconds, peak = min(runs)
+            entry = next(path for path in (project / "build" / "exodus-kg").iterdir() if not path.name.startswith("."))
+            manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
+            counts, timings = manifest["counts"], manifest["timings"]
+            asserted = counts["https://w3id.org/exodus-kg/graph/asserted"]
+            inferred = counts["https://w3id.org/exodus-kg/graph/inferred"]
+            store = folder / f"oxigraph-{scale}x"
+            ox_seconds, _ox_peak = run_child(
+                [oxigraph, "load", "--location", str(store), "--file", str(entry / "dataset.nq")]
+            )
+            first = first or (scale, seconds)
+            exponent = (
+                f"{math.log(seconds / previous[1]) / math.log(scale / previous[0]):>8.2f}"
+                if previous and scale != previous[0]
+                else f"{'-':>8}"
+            )
+            previous = (scale, seconds)
+            stages = " ".join(f"{timings.get(name, 0):>6.2f}" for name in ("load", "validate", "reason", "write"))
+            print(
+                f"{scale:>4}x {asserted:>9} {inferred:>9} | {stages} | {seconds:>8.2f} {peak / 2**20:>8.0f} | "
+                f"{ox_seconds:>9.2f} {seconds / ox_seconds:>5.1f}x | {seconds / first[1]:>5.1f}x {exponent}",
+                flush=True,
+            )
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
     print(
-        "chosen: SPARQL OWL 2 RL rules + derivation rules to a fixpoint (what the build runs), kept triples;"
+        "build s: wall time of `exodus build --force` (a new process, imports included); stages from its "
+        "manifest;\npeak MB: its maximum resident set size; ox load s: `oxigraph load` of the same dataset.nq; "
+        "x 1x: build time / the first scale's;\nexponent: log(time ratio) / log(scale ratio) from the previous "
+        "scale (1.00 = linear)."
     )
-    print(
-        "owlrl: owlrl closure only (no derivation rules); adds = raw new triples, kept = after the same filter;"
-    )
-    print("owlrl-lit: owlrl over the data without literal-valued triples; x chosen = time / chosen time.")
 
 
 if __name__ == "__main__":
