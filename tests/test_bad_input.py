@@ -853,3 +853,159 @@ def test_an_export_name_that_contradicts_the_format_is_refused(project, tmp_path
     result = run_exodus("export", *arguments, project=project)
     assert_fails_cleanly(result, 2, said)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- data files: named graphs, remote contexts, what the store refuses, file names --------------------
+
+NAMED_GRAPH_FILES = {
+    "trig": "GRAPH <https://example.org/mine> {\n  exd:ghost-departure a exo:Departure .\n}\n",
+    "nq": "<https://w3id.org/exodus-kg/id/ghost-departure> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://w3id.org/exodus-kg/ontology#Departure> <https://example.org/mine> .\n",
+    "jsonld": '{"@context": {"exo": "https://w3id.org/exodus-kg/ontology#"}, "@id": "https://example.org/mine",'
+    ' "@graph": [{"@id": "https://w3id.org/exodus-kg/id/ghost-departure", "@type": "exo:Departure"}]}\n',
+}
+
+
+@pytest.mark.parametrize("extension", list(NAMED_GRAPH_FILES))
+def test_triples_inside_named_graphs_of_a_data_file_are_loaded_not_dropped(project, tmp_path, extension):
+    """Regression: the triples inside GRAPH {} of a .trig, .nq or JSON-LD file were silently dropped by
+    `build` and `validate FILE`, so a departure with no person, evidence or certainty "conformed"."""
+    body = NAMED_GRAPH_FILES[extension]
+    if extension == "trig":
+        body = PREFIXES.replace("@prefix", "PREFIX").replace(" .\n", "\n") + body
+    mine = tmp_path / f"mine.{extension}"
+    mine.write_text(body, encoding="utf-8")
+    validated = run_exodus("validate", str(mine), project=project)
+    assert validated.returncode == 1, validated.stderr
+    assert "ghost-departure" in validated.stdout
+    (project / "triples" / mine.name).write_text(body, encoding="utf-8")
+    built = run_exodus("build", project=project)
+    assert_fails_cleanly(built, 1, "validation failed")
+
+
+@pytest.mark.parametrize(
+    "context",
+    ['"{url}/context.jsonld"', '["{url}/context.jsonld", {{"exo": "https://w3id.org/exodus-kg/ontology#"}}]',
+     '{{"@import": "{url}/context.jsonld"}}'],
+    ids=["string", "in-a-list", "import"],
+)
+def test_a_json_ld_file_with_a_remote_context_is_refused_and_fetches_nothing(project, tmp_path, recorder, context):
+    """Regression: rdflib fetched a JSON-LD file's remote @context on every build and `validate FILE`,
+    with no opt-in. No input format may reach the network."""
+    document = '{"@context": ' + context.format(url=recorder.base_url) + ', "@id": "https://example.org/x"}\n'
+    mine = tmp_path / "remote.jsonld"
+    mine.write_text(document, encoding="utf-8")
+    validated = run_exodus("validate", str(mine), project=project)
+    assert_fails_cleanly(validated, 2, "remote.jsonld: the JSON-LD context", "never fetches")
+    (project / "triples" / "remote.jsonld").write_text(document, encoding="utf-8")
+    assert_fails_cleanly(run_exodus("build", project=project), 2, "remote.jsonld: the JSON-LD context")
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    ("term", "said"),
+    [
+        ("<https://w3id.org/exodus-kg/id/sam altman>", "Invalid IRI code point ' '"),
+        ("<https://w3id.org/exodus-kg/id/a|b>", "Invalid IRI code point '|'"),
+        ("<https://w3id.org/exodus-kg/id/a^b>", "Invalid IRI code point '^'"),
+        ("<https://w3id.org/exodus-kg/id/{slug}>", "Invalid IRI code point '{'"),
+        ("<https://w3id.org/exodus-kg/id/%zz>", "Invalid IRI percent encoding"),
+        ('"x"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString>', "has no language tag"),
+    ],
+    ids=["space", "pipe", "caret", "braces", "bad-percent", "langString-without-language"],
+)
+def test_a_term_rdflib_reads_but_the_store_refuses_names_file_and_line(project, term, said):
+    """Regression: IRIs rdflib accepts and pyoxigraph refuses (space, |, ^, {}, %zz), and
+    "x"^^rdf:langString, passed the load and ended the build with a traceback naming no file."""
+    path = add_turtle(project, "odd-terms.ttl", f"exd:sam-altman rdfs:seeAlso {term} .\n")
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, f"odd-terms.ttl:{added_line(path, 'seeAlso')}:", said)
+
+
+@pytest.mark.parametrize(
+    ("literal", "said"),
+    [
+        ('"1"^^xsd:nonsense', "unknown datatype xsd:nonsense"),
+        ('"<b>never closed"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral>', "not a valid rdf:XMLLiteral"),
+    ],
+    ids=["xsd-nonsense", "unclosed-xml-literal"],
+)
+def test_a_datatype_that_does_not_exist_or_an_unclosed_xml_literal_is_named_as_such(project, literal, said):
+    """Regression: "1"^^xsd:nonsense was accepted silently, and an unclosed rdf:XMLLiteral was
+    reported as an xsd:XMLLiteral."""
+    path = add_turtle(project, "typed.ttl", f"exd:sam-altman rdfs:comment {literal} .\n")
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, f"typed.ttl:{added_line(path, 'rdfs:comment')}:", said)
+
+
+def test_an_unterminated_long_string_is_reported_where_it_opens(project):
+    """Regression: an unterminated \"\"\" string was reported at the end of the file."""
+    body = 'exd:sam-altman rdfs:comment """opens here and never closes .\n' + "".join(
+        f'exd:entity-{n} rdfs:label "entity {n}" .\n' for n in range(30)
+    )
+    path = add_turtle(project, "long-string.ttl", body)
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(
+        result, 2, f"long-string.ttl:{added_line(path, 'opens here')}:", 'a """ string opened here is never closed'
+    )
+
+
+def test_a_huge_input_is_not_echoed_whole_in_an_error(project):
+    """Regression: a 100,000-character literal came back whole in the one-line error."""
+    add_turtle(project, "huge.ttl", f'exd:sam-altman exo:reportedDate "{"9" * 100_000}x"^^xsd:date .\n')
+    result = run_exodus("build", project=project)
+    line = assert_fails_cleanly(result, 2, "huge.ttl:", "100,001 characters", "is not a valid xsd:date")
+    assert len(line) < 400
+
+
+@pytest.mark.parametrize("kind", ["dev-null", "fifo", "folder"])
+def test_validate_says_what_a_path_is_when_it_is_not_a_file(project, tmp_path, kind):
+    """Regression: `validate /dev/null` and `validate FIFO` said "no such file" (and a FIFO could
+    have blocked the read)."""
+    if kind == "dev-null":
+        path, said = "/dev/null", "is a character device"
+    elif kind == "fifo":
+        path, said = str(tmp_path / "pipe.ttl"), "is a FIFO"
+        os.mkfifo(path)
+    else:
+        path, said = str(tmp_path), "is a directory"  # click checks this one
+    result = run_exodus("validate", path, project=project, timeout=60)
+    assert_fails_cleanly(result, 2, path, said)
+
+
+def test_data_files_named_ttl_in_capitals_turtle_or_gz_are_loaded_like_validate_reads_them(project):
+    """Regression: triples/x.TTL and x.turtle were silently left out of the build while `validate
+    x.TTL` read them. Each file here adds one violation, so each must be loaded for the count."""
+    import gzip
+
+    departure = "exd:ghost-{n} a exo:Departure .\n"
+    for n, name in enumerate(("upper.TTL", "long.turtle")):
+        add_turtle(project, name, departure.format(n=n))
+    (project / "triples" / "packed.ttl.gz").write_bytes(gzip.compress((PREFIXES + departure.format(n=2)).encode()))
+    result = run_exodus("validate", project=project)
+    assert result.returncode == 1, result.stderr
+    for n in range(3):
+        assert f"ghost-{n}" in result.stdout
+
+
+def test_symlinks_in_triples_are_followed_or_named(project, tmp_path):
+    """Regression: a symlinked folder in triples/ was silently left out, a dangling symlink too, and a
+    loop of symlinks ended in an OSError traceback."""
+    outside = tmp_path / "more-triples"
+    outside.mkdir()
+    (outside / "ghost.ttl").write_text(PREFIXES + "exd:ghost-linked a exo:Departure .\n", encoding="utf-8")
+    (project / "triples" / "linked").symlink_to(outside)
+    (outside / "back").symlink_to(project / "triples")  # a loop through the folders: read once
+    result = run_exodus("validate", project=project)
+    assert result.returncode == 1, result.stderr
+    assert "ghost-linked" in result.stdout
+    (project / "triples" / "linked").unlink()
+    dangling = project / "triples" / "gone.ttl"
+    dangling.symlink_to(tmp_path / "deleted.ttl")
+    assert_fails_cleanly(run_exodus("build", project=project), 2, "gone.ttl: a symbolic link to nothing")
+    dangling.unlink()
+    (project / "triples" / "a.ttl").symlink_to("b.ttl")
+    (project / "triples" / "b.ttl").symlink_to("a.ttl")
+    for command in ("build", "query"):
+        result = run_exodus(command, *(["departures"] if command == "query" else []), project=project)
+        assert_fails_cleanly(result, 2, ".ttl: a loop of symbolic links")

@@ -288,3 +288,22 @@ def test_cli_export_format_names_match_the_library():
     from exodus_kg import cli
 
     assert set(cli.EXPORT_FORMAT_NAMES) == set(export.FORMATS)
+
+
+def test_oxigraph_load_accepts_a_gzipped_nquads_export(built_store, tmp_path):
+    """The .nq.gz an export writes is what Oxigraph's own loader takes (it decompresses by name)."""
+    import subprocess
+
+    from support.oxigraph_server import oxigraph_binary
+
+    target = tmp_path / "exodus.nq.gz"
+    result = run_cli("export", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic number
+    loaded = subprocess.run(
+        [oxigraph_binary(), "load", "--location", str(tmp_path / "store"), "--file", str(target)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    store = ox.Store.read_only(str(tmp_path / "store"))
+    assert canonical(list(store)) == canonical(built_store)

@@ -742,10 +742,15 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     if data is not None:
         _emit(data)
         return
+    from exodus_kg.rdf.files import compression_of
+
     graphs = f"{len(result.graphs)} named graphs" if chosen.keeps_graphs else "the named graphs merged"
+    size = f"{result.bytes} bytes"
+    if compression_of(output) and os.path.isfile(output):
+        size += f", {compression_of(output)} {os.path.getsize(output)} bytes"
     _stderr_progress(
         f"wrote {result.quads if chosen.keeps_graphs else result.triples} triples ({graphs}) as "
-        f"{chosen.title} to {_shown_path(output)} ({result.bytes} bytes)"
+        f"{chosen.title} to {_shown_path(output)} ({size})"
     )
 
 

@@ -14,11 +14,12 @@ This module is on the path of every ``exodus query``: it imports nothing heavy.
 from __future__ import annotations
 
 import os
+import stat
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from exodus_kg import __version__
-from exodus_kg.errors import UsageError
+from exodus_kg.errors import InputError, UsageError
 
 ENV_PROJECT = "EXODUS_PROJECT"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -34,8 +35,10 @@ def resource_path(*parts: str) -> Path:
 
 
 # Extensions rdflib can parse, mapped to its format names; graph_loading.py uses the same table.
+# Case does not matter (x.TTL), and a compressed file (x.ttl.gz) counts by the name inside.
 RDF_EXTENSIONS = {
     ".ttl": "turtle",
+    ".turtle": "turtle",
     ".nt": "nt",
     ".nq": "nquads",
     ".trig": "trig",
@@ -47,6 +50,15 @@ RDF_EXTENSIONS = {
 }
 
 
+def rdf_extension(path: Path) -> str:
+    """The RDF extension of a file name, lower case, under any compression: ``x.TTL.gz`` -> ``.ttl``
+    ("" when the name has none, or one exodus does not read)."""
+    from exodus_kg.rdf.files import without_compression
+
+    suffix = without_compression(path).suffix.lower()
+    return suffix if suffix in RDF_EXTENSIONS else ""
+
+
 def _is_project_dir(path: Path) -> bool:
     return (path / "ontology").is_dir() and (path / "triples").is_dir()
 
@@ -56,23 +68,55 @@ def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
     leaving out hidden files and folders, caches and editor backups.
 
     (os.scandir rather than Path.glob: this runs on every `exodus query`, and is several times faster.)
+
+    A symbolic link to a folder is followed (once: a loop of them is not), and a link that leads
+    nowhere is an InputError naming it, as is a folder that cannot be read: a file is never left out
+    without a word.
     """
     recursive = pattern.startswith("**/")
     name_pattern = pattern[3:] if recursive else pattern
     found: list[Path] = []
+    seen_folders: set[str] = set()
 
     def scan(directory: str) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") or entry.name == "__pycache__":
-                    continue
-                if entry.is_dir(follow_symlinks=False):  # a symlinked folder could loop
-                    if recursive:
-                        scan(entry.path)
-                elif (
-                    entry.is_file() and not entry.name.endswith("~") and fnmatchcase(entry.name, name_pattern)
-                ):
-                    found.append(Path(entry.path))
+        real = os.path.realpath(directory)
+        if real in seen_folders:
+            return  # a link back to a folder already read
+        seen_folders.add(real)
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError as error:
+            raise InputError(f"{directory}: cannot read the folder ({error.strerror or error})") from None
+        for entry in listed:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if recursive:
+                    scan(entry.path)
+            elif entry.is_symlink():
+                _linked(entry)
+            elif entry.is_file() and _matches(entry.name):
+                found.append(Path(entry.path))
+
+    def _matches(name: str) -> bool:
+        return not name.endswith("~") and fnmatchcase(name, name_pattern)
+
+    def _linked(entry: os.DirEntry) -> None:
+        try:
+            target = os.stat(entry.path)
+        except OSError as error:
+            import errno
+
+            why = "a loop of symbolic links" if error.errno == errno.ELOOP else "a symbolic link to nothing"
+            raise InputError(
+                f"{entry.path}: {why} ({os.readlink(entry.path)}); remove it or point it at a file"
+            ) from None
+        if stat.S_ISDIR(target.st_mode):
+            if recursive:
+                scan(entry.path)
+        elif stat.S_ISREG(target.st_mode) and _matches(entry.name):
+            found.append(Path(entry.path))
 
     if folder.is_dir():
         scan(str(folder))
@@ -132,21 +176,21 @@ class Project:
 
     def ontology_files(self) -> list[Path]:
         """The ontology proper: RDF files directly in ontology/ (the shapes are not part of it)."""
-        return [p for p in _visible_files(self.ontology_dir, "*") if p.suffix in RDF_EXTENSIONS]
+        return [p for p in _visible_files(self.ontology_dir, "*") if rdf_extension(p)]
 
     def shape_files(self) -> list[Path]:
-        return [p for p in _visible_files(self.shapes_dir) if p.suffix in RDF_EXTENSIONS]
+        return [p for p in _visible_files(self.shapes_dir) if rdf_extension(p)]
 
     def asserted_files(self) -> list[Path]:
         """triples/**/*.ttl (and other RDF files) except triples/links/."""
         return [
             p
             for p in _visible_files(self.triples_dir)
-            if p.suffix in RDF_EXTENSIONS and self.links_dir not in p.parents
+            if rdf_extension(p) and self.links_dir not in p.parents
         ]
 
     def link_files(self) -> list[Path]:
-        return [p for p in _visible_files(self.links_dir) if p.suffix in RDF_EXTENSIONS]
+        return [p for p in _visible_files(self.links_dir) if rdf_extension(p)]
 
     def rule_files(self) -> list[Path]:
         return _visible_files(self.rules_dir, "*.rq")
@@ -169,7 +213,10 @@ class Project:
         digest = _sha256()
         digest.update(f"exodus-kg {__version__}\n".encode())
         for path in self.input_files():
-            data = path.read_bytes()
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
             name = path.relative_to(self.root).as_posix()
             digest.update(f"input {name} {len(data)}\n".encode())
             digest.update(data)

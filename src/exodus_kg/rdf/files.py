@@ -29,7 +29,6 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -103,6 +102,8 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         mode = 0o666 & ~umask
     else:
         mode = existing.st_mode & 0o7777
+    import tempfile
+
     try:
         # mkstemp: a unique name, so two runs writing the same file never share a temporary file.
         handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)

@@ -104,3 +104,9 @@ def example(datatype: str) -> str:
     """A valid lexical form of the XSD ``datatype``, for messages ("2024-08-05" for xsd:date)."""
     name = datatype[len(XSD) :] if datatype.startswith(XSD) else datatype
     return _EXAMPLES.get(name, "2024" if name in PATTERNS and PATTERNS[name].fullmatch("2024") else "")
+
+# Every datatype XML Schema 1.1 defines (Part 2, section 3): an IRI in the XSD namespace outside this
+# list is a typo ("1"^^xsd:nonsense), never a datatype.
+XSD_DATATYPES = frozenset(
+    ["anyType", "anySimpleType", "anyAtomicType", "string", "boolean", "decimal", "float", "double", "duration", "dateTime", "time", "date", "gYearMonth", "gYear", "gMonthDay", "gDay", "gMonth", "hexBinary", "base64Binary", "anyURI", "QName", "NOTATION", "normalizedString", "token", "language", "NMTOKEN", "NMTOKENS", "Name", "NCName", "ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES", "integer", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger", "yearMonthDuration", "dayTimeDuration", "dateTimeStamp"]
+)
