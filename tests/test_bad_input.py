@@ -462,8 +462,8 @@ def test_a_timeout_that_is_not_a_positive_number(project, value):
 
 
 def test_an_unknown_output_format(project):
-    result = run_exodus("query", "departures", "-f", "xml", project=project)
-    assert_fails_cleanly(result, 2, "'xml' is not one of")
+    result = run_exodus("query", "departures", "-f", "yaml", project=project)
+    assert_fails_cleanly(result, 2, "'yaml' is not one of")
 
 
 def test_show_an_entity_that_is_not_there(project):

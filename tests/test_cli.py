@@ -187,8 +187,8 @@ def test_bad_project_is_a_usage_error(tmp_path):
 
 
 def test_click_usage_errors_exit_2(run):
-    result = run("query", "people", "-f", "xml")
-    assert result.exit_code == 2 and "'xml' is not one of" in result.stderr
+    result = run("query", "people", "-f", "yaml")
+    assert result.exit_code == 2 and "'yaml' is not one of" in result.stderr
 
 
 def test_timeout_option_is_checked(run):
@@ -339,7 +339,7 @@ def test_invalid_turtle_stops_a_query_with_file_and_line(scratch_project):
         (["query"], False),
         (["query", "--help"], False),
         (["query", "people", "-h"], False),
-        (["query", "people", "-f", "xml"], False),
+        (["query", "people", "-f", "yaml"], False),
         (["query", "people", "-p", "only-name"], False),
         (["query", "people", "--timeout", "soon"], False),
         (["query", "people", "--timeout", "-1"], False),

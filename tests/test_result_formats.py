@@ -85,19 +85,52 @@ def test_a_format_that_does_not_fit_the_query_form(fixture_store, query, output_
         render(run_query(fixture_store, query), output_format)
 
 
-def test_display_width_counts_wide_characters_twice():
-    assert display_width("abc") == 3
-    assert display_width("適道") == 4
-    assert display_width("OpenAI留不住") == 12
-
-
-def test_table_fits_the_terminal_width():
+def test_table_fits_the_terminal_width_by_wrapping_not_cutting():
+    """Regression: cells were cut to fit ("exd:a…"); now they wrap and nothing is lost."""
     rows = [["exd:a", "x" * 80, "短"], ["exd:bb", "適道" * 30, "y"]]
     text = render_table(["id", "long", "c"], rows, max_width=40)
     for line in text.splitlines()[:-1]:
         assert display_width(line) <= 40, line
-    assert "…" in text
+    assert "…" not in text
+    assert "".join(line[8:].split(" ")[0] for line in text.splitlines()[2:-1]).count("x") == 80
+    assert "".join(text.split()).count("適道") == 30
     assert text.splitlines()[2].startswith("exd:a ")
+
+
+@pytest.mark.parametrize(
+    ("text", "width"),
+    [("abc", 3), ("適道", 4), ("OpenAI留不住", 12), ("e\u0301", 1), ("\U0001F600", 2), ("\u200b", 0)],
+)
+def test_display_width_counts_wide_characters_and_combining_marks(text, width):
+    """Regression: a combining mark counted one column, an emoji one."""
+    assert display_width(text) == width
+
+
+def test_a_table_with_combining_marks_and_emoji_stays_aligned():
+    rows = [["cafe\u0301", "x"], ["\U0001F600\U0001F600", "y"], ["abcd", "z"]]
+    lines = render_table(["k", "v"], rows).splitlines()
+    assert {display_width(line[: line.rindex(" ") + 1]) for line in lines[2:5]} == {6}
+
+
+def test_a_table_too_wide_to_wrap_becomes_records():
+    columns = [f"column{i}" for i in range(13)]
+    rows = [[f"exd:value-{i}-{j}" for j in range(13)] for i in range(2)]
+    text = render_table(columns, rows, max_width=80)
+    lines = text.splitlines()
+    assert lines[0].startswith("-[ row 1 ]-") and "-[ row 2 ]-" in text
+    assert lines[1].split() == ["column0", "exd:value-0-0"]
+    assert lines[-1] == "(2 rows)"
+    assert all(display_width(line) <= 80 for line in lines)
+
+
+def test_a_fitting_table_looks_the_same_with_and_without_rich():
+    """The rich-free path (no wrapping needed) draws what rich draws, so output does not change
+    with the terminal's width alone."""
+    from exodus_kg.query.result_formats import _plain_table, _rich_table, display_width
+
+    columns, rows = ["person", "label"], [["exd:alice", "愛麗絲"], ["exd:bob", "Bob"]]
+    widths = [max(display_width(c) for c in column) for column in zip(columns, *rows, strict=True)]
+    assert _plain_table(columns, rows, widths) == _rich_table(columns, rows, 200)
 
 
 def test_table_without_width_keeps_everything():

@@ -81,7 +81,7 @@ def cli(ctx: click.Context, project_dir: str | None) -> None:
     Examples:
       exodus queries
       exodus query alumni-companies
-      exodus query evidence-about -p entity exd:sam-altman -f csv
+      exodus query evidence-for -p entity exd:sam-altman -f csv
       exodus sparql 'SELECT ?s WHERE { ?s a exo:Departure }'
       exodus show "Sam Altman"
     """
@@ -104,23 +104,47 @@ def output_format_option(choices: tuple[str, ...], default: str, help_text: str)
 
 
 def query_output_options(command):
-    """-f/--format, --no-inference and --timeout: the options of every command that runs SPARQL."""
-    from exodus_kg.query.result_formats import FORMATS
+    """-f/--format, -o/--output, --no-inference, --timeout and --memory-limit: the options of every
+    command that runs SPARQL."""
+    from exodus_kg.entry_point import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT, FORMATS
 
     for decorator in reversed(
         (
-            output_format_option(
-                FORMATS,
-                "table",
-                "Output format: table, csv, tsv or json (SPARQL 1.1 JSON results) for SELECT; "
-                "ttl or nt for CONSTRUCT/DESCRIBE (table means ttl there); ASK prints true or false.",
+            click.option(
+                "-f",
+                "--format",
+                "output_format",
+                type=click.Choice(FORMATS),
+                default=None,
+                help="Output format: table (the default), csv, tsv, json (SPARQL 1.1 JSON results), xml "
+                "(SPARQL XML results) or markdown for SELECT; ttl or nt for CONSTRUCT/DESCRIBE (table "
+                "means ttl there); ASK prints true or false. With -o, the file's extension decides.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                metavar="FILE",
+                help="Write the result to FILE (whole or not at all) instead of standard output; the "
+                "format comes from its extension (.csv .tsv .json .srj .xml .srx .md .ttl .nt .txt).",
             ),
             inference_option,
             click.option(
                 "--timeout",
                 type=click.FloatRange(min=0, min_open=True),
+                default=DEFAULT_TIMEOUT,
+                show_default=True,
                 metavar="SECONDS",
-                help="Give up when the query runs longer than this (exit code 2).",
+                help="Give up when the query and the writing of its result take longer than this "
+                "(exit code 2).",
+            ),
+            click.option(
+                "--memory-limit",
+                "memory_limit",
+                type=click.FloatRange(min=0, min_open=True),
+                default=DEFAULT_MEMORY_LIMIT_MB,
+                show_default=True,
+                metavar="MB",
+                help="Stop the query when the process holds more memory than this (exit code 2).",
             ),
         )
     ):
@@ -257,29 +281,48 @@ def queries_command(state: State, output_format: str, verbose: bool) -> None:
 @click.argument("name")
 @params_option
 @query_output_options
+@click.option(
+    "--print-query",
+    is_flag=True,
+    help="Print the query with its parameters bound (VALUES blocks, plain SPARQL 1.1) instead of "
+    "running it: it runs unchanged in any engine.",
+)
 @pass_state
 def query_command(
     state: State,
     name: str,
     params: tuple[tuple[str, str], ...],
-    output_format: str,
+    output_format: str | None,
+    output: str | None,
     no_inference: bool,
-    timeout: float | None,
+    timeout: float,
+    memory_limit: float,
+    print_query: bool,
 ) -> None:
     """Run the saved query NAME (see `exodus queries`) over the built graph.
 
     \b
     Example:
       exodus query alumni-companies
-      exodus query evidence-about -p entity exd:sam-altman -f json
+      exodus query evidence-for -p entity exd:sam-altman -f json
+      exodus query departures -o departures.csv
+      exodus query evidence-for -p entity exd:john-schulman --print-query
     """
     # The same function serves the click-free path of entry_point.main.
-    from exodus_kg.entry_point import run_saved_query
+    from exodus_kg.entry_point import bind_saved_query, run_saved_query
 
-    max_width = _table_width() if output_format == "table" else None
-    _emit(
-        run_saved_query(state.project(), name, list(params), output_format, no_inference, timeout, max_width)
+    if print_query:
+        from exodus_kg.query.saved_queries import bound_query_text
+
+        saved, substitutions = bind_saved_query(state.project(), name, list(params))
+        _write(bound_query_text(saved, substitutions).encode("utf-8"), output)
+        return
+    output_format = _output_format(output_format, output)
+    max_width = _table_width() if output_format == "table" and not output else None
+    data = run_saved_query(
+        state.project(), name, list(params), output_format, no_inference, timeout, max_width, memory_limit
     )
+    _write(data, output)
 
 
 @cli.command("sparql")
@@ -291,18 +334,22 @@ def sparql_command(
     state: State,
     query: str,
     params: tuple[tuple[str, str], ...],
-    output_format: str,
+    output_format: str | None,
+    output: str | None,
     no_inference: bool,
-    timeout: float | None,
+    timeout: float,
+    memory_limit: float,
 ) -> None:
     """Run an ad-hoc SPARQL QUERY: the text, @FILE.rq, or - to read standard input.
 
     The project's prefixes (exo:, exv:, exd:, exg:, rdfs:, skos:, schema:, ...) may be used
-    without PREFIX lines. Parameters bind ?_NAME (a string) or ?_NAME_iri (an IRI).
+    without PREFIX lines. Parameters bind ?_NAME (a string) or ?_NAME_iri (an IRI). The default
+    graph is the union of the named graphs, unless the query names its own with FROM.
 
     \b
     Example:
       exodus sparql 'SELECT ?person WHERE { ?d a exo:Departure ; exo:person ?person }'
+      exodus sparql 'SELECT (COUNT(*) AS ?n) FROM exg:asserted WHERE { ?s ?p ?o }'
       exodus sparql @my-query.rq -f csv
       echo 'ASK { exd:openai ?p ?o }' | exodus sparql -
     """
@@ -310,6 +357,7 @@ def sparql_command(
     from exodus_kg.query.result_formats import render
     from exodus_kg.query.saved_queries import Param, check_value, declared_prefixes, to_oxigraph_substitutions
 
+    output_format = _output_format(output_format, output)
     text, source = _read_query_argument(query)
     bound = []
     for name, value in params:
@@ -320,15 +368,38 @@ def sparql_command(
         param = Param(name.removesuffix("_iri") if is_iri else name, "iri" if is_iri else "string", None, "")
         bound.append(check_value(param, value, {**PREFIXES, **declared_prefixes(text)}))
     store = _open_store(state, no_inference)
-    outcome = run_query(
+    max_width = _table_width() if output_format == "table" and not output else None
+    data = run_query(
         store,
         text,
         substitutions=to_oxigraph_substitutions(bound),
         source=source,
         timeout=timeout,
         prefixes=PREFIXES,
+        memory_limit_mb=memory_limit,
+        then=lambda outcome: render(outcome, output_format, prefixes=declared_prefixes(text), max_width=max_width),
     )
-    _emit(render(outcome, output_format, prefixes=declared_prefixes(text), max_width=_table_width()))
+    _write(data, output)
+
+
+def _output_format(given: str | None, output: str | None) -> str:
+    if output is None:
+        return given or "table"
+    from exodus_kg.query.result_formats import format_for_file
+
+    return format_for_file(output, given)
+
+
+def _write(data: bytes, output: str | None) -> None:
+    """To standard output, or to the file through a temporary one: a failed or killed run leaves
+    no half-written file and the previous one in place."""
+    if output is None:
+        _emit(data)
+        return
+    from exodus_kg.publish.export import write_atomically
+
+    write_atomically(output, [data])
+    _stderr_progress(f"wrote {len(data)} bytes to {_shown_path(output)}")
 
 
 @cli.command("show")

@@ -1,6 +1,7 @@
 """The `exodus` console script.
 
-``exodus query NAME [-p NAME VALUE]... [-f FORMAT] [--no-inference] [--timeout SECONDS]`` is the
+``exodus query NAME [-p NAME VALUE]... [-f FORMAT] [--no-inference] [--timeout SECONDS]
+[--memory-limit MB]`` is the
 project's main job, run by scripts again and again, so it is parsed here without importing click
 (which costs each call more than the query itself). Anything else, and any query command this small
 parser does not fully understand (``--help``, a bad format, a missing value...), goes to the click
@@ -15,21 +16,26 @@ import sys
 
 from exodus_kg.errors import ExodusError, QueryTimeout, UsageError
 
-FORMATS = ("table", "csv", "tsv", "json", "ttl", "nt")
+# The formats of result_formats.FORMATS (a test keeps them equal), without importing pyoxigraph.
+FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown", "ttl", "nt")
+# The defaults of query.engine, which this module must not import to parse arguments.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_LIMIT_MB = 1024
 
 
 class PlainQuery:
     """The arguments of a plain ``exodus query`` call."""
 
-    __slots__ = ("name", "no_inference", "output_format", "params", "project_dir", "timeout")
+    __slots__ = ("memory_limit", "name", "no_inference", "output_format", "params", "project_dir", "timeout")
 
-    def __init__(self, project_dir, name, params, output_format, no_inference, timeout):
+    def __init__(self, project_dir, name, params, output_format, no_inference, timeout, memory_limit):
         self.project_dir = project_dir
         self.name = name
         self.params = params
         self.output_format = output_format
         self.no_inference = no_inference
         self.timeout = timeout
+        self.memory_limit = memory_limit
 
 
 def parse_plain_query(argv: list[str]) -> PlainQuery | None:
@@ -47,7 +53,7 @@ def parse_plain_query(argv: list[str]) -> PlainQuery | None:
         return None
     name, rest = args[1], args[2:]
     params: list[tuple[str, str]] = []
-    output_format, no_inference, timeout = "table", False, None
+    output_format, no_inference, timeout, memory_limit = "table", False, DEFAULT_TIMEOUT, DEFAULT_MEMORY_LIMIT_MB
     index = 0
     while index < len(rest):
         arg = rest[index]
@@ -62,19 +68,23 @@ def parse_plain_query(argv: list[str]) -> PlainQuery | None:
             params.append((rest[index + 1], rest[index + 2]))
             index += 3
             continue
-        if arg in ("-f", "--format", "--timeout"):
+        if arg in ("-f", "--format", "--timeout", "--memory-limit"):
             if value is None:
                 if index + 1 >= len(rest):
                     return None
                 value = rest[index + 1]
                 index += 1
-            if arg == "--timeout":
+            if arg in ("--timeout", "--memory-limit"):
                 try:
-                    timeout = float(value)
+                    number = float(value)
                 except ValueError:
                     return None
-                if not timeout > 0 or timeout != timeout:
+                if not number > 0 or number == float("inf"):  # NaN is not > 0
                     return None
+                if arg == "--timeout":
+                    timeout = number
+                else:
+                    memory_limit = number
             elif value in FORMATS:
                 output_format = value
             else:
@@ -84,7 +94,7 @@ def parse_plain_query(argv: list[str]) -> PlainQuery | None:
         else:
             return None  # an option or argument only click knows how to report
         index += 1
-    return PlainQuery(project_dir, name, params, output_format, no_inference, timeout)
+    return PlainQuery(project_dir, name, params, output_format, no_inference, timeout, memory_limit)
 
 
 def progress_to_stderr(message: str) -> None:
@@ -122,31 +132,43 @@ def run_saved_query(
     no_inference: bool = False,
     timeout: float | None = None,
     max_width: int | None = None,
+    memory_limit_mb: float | None = None,
 ) -> bytes:
-    """Run the saved query ``name`` of ``project`` and return its output in ``output_format``.
+    """Run the saved query ``name`` of ``project`` and return its output in ``output_format``,
+    rendered within the same ``timeout`` and ``memory_limit_mb`` as the query.
 
     Raises ExodusError subclasses for the user's mistakes (unknown query, bad parameter, ...).
     """
-    from exodus_kg.query.engine import PREFIXES, run_query
+    from exodus_kg.query.engine import run_query
     from exodus_kg.query.result_formats import render
-    from exodus_kg.query.saved_queries import get, to_oxigraph_substitutions
+
+    saved, substitutions = bind_saved_query(project, name, params)
+    store = open_store(project, no_inference)
+    return run_query(
+        store,
+        saved.text,
+        substitutions=substitutions,
+        source=shown_path(saved.path),
+        timeout=timeout,
+        memory_limit_mb=memory_limit_mb,
+        then=lambda outcome: render(outcome, output_format, prefixes=saved.prefixes(), max_width=max_width),
+    )
+
+
+def bind_saved_query(project, name: str, params: list[tuple[str, str]]):
+    """The saved query ``name`` with its header checked, and its parameters bound from ``params``
+    (NAME, VALUE pairs as typed) as pyoxigraph substitutions."""
+    from exodus_kg.query.engine import PREFIXES
+    from exodus_kg.query.saved_queries import check_header, get, to_oxigraph_substitutions
 
     saved = get(project, name)
+    check_header(saved, shown_path(saved.path))
     given: dict[str, str] = {}
     for param_name, value in params:
         if param_name in given:
             raise UsageError(f"query {saved.name}: parameter {param_name} given twice")
         given[param_name] = value
-    bound = saved.bind(given, PREFIXES)
-    store = open_store(project, no_inference)
-    outcome = run_query(
-        store,
-        saved.text,
-        substitutions=to_oxigraph_substitutions(bound),
-        source=shown_path(saved.path),
-        timeout=timeout,
-    )
-    return render(outcome, output_format, prefixes=saved.prefixes(), max_width=max_width)
+    return saved, to_oxigraph_substitutions(saved.bind(given, PREFIXES))
 
 
 def shown_path(path) -> str:
@@ -189,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
             plain.no_inference,
             plain.timeout,
             max_width=table_width() if plain.output_format == "table" else None,
+            memory_limit_mb=plain.memory_limit,
         )
     except ExodusError as error:
         sys.stderr.write(error_line(error) + "\n")

@@ -62,3 +62,7 @@ class RemoteError(ExodusError):
     """A remote SPARQL endpoint or web service failed or refused."""
 
     exit_code = EXIT_REMOTE
+
+
+class QueryMemoryExceeded(QueryTimeout):
+    """A query outgrew the memory allowed it; like a timed-out one, it is abandoned, not waited for."""

@@ -1,6 +1,8 @@
-"""Run SPARQL over the built dataset with pyoxigraph, with a time limit and readable syntax errors.
+"""Run SPARQL over the built dataset with pyoxigraph, within a time and memory limit, with readable
+syntax errors.
 
-The default graph of every query is the union of the dataset's named graphs (see build.py).
+The default graph of a query is the union of the dataset's named graphs (see build.py), unless the
+query names its own dataset with FROM / FROM NAMED, which is then honoured as SPARQL defines it.
 
 >>> from exodus_kg.project import find_project
 >>> from exodus_kg.pipeline.build import open_built
@@ -17,7 +19,13 @@ import time
 
 import pyoxigraph as ox
 
-from exodus_kg.errors import InputError, QueryTimeout, UsageError
+from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, UsageError
+
+# What a query may take unless the caller says otherwise: the whole graph is some 10,000 triples, so
+# an honest query needs a fraction of this, and a runaway one (a cartesian product) stops with a
+# message instead of filling the machine's memory until the process is killed.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_LIMIT_MB = 1024
 
 # The project's prefixes (architecture.md) and the vocabularies it aligns with. Used for ad-hoc
 # queries (`exodus sparql` may leave out PREFIX lines), for IRI arguments and for compact output.
@@ -96,55 +104,357 @@ def run_query(
     prefixes: dict[str, str] | None = None,
     hidden: set[str] | frozenset[str] = frozenset(),
     allow_service: bool = False,
-) -> QueryOutcome:
+    memory_limit_mb: float | None = None,
+    then=None,
+):
     """Run ``text`` over ``store`` (default graph = union of the named graphs) and materialise it.
 
     ``source`` names the query in messages (a file path or "query"); ``hidden`` names SELECT
     variables to leave out of the result (a saved query's parameters). Raises InputError for a
-    SPARQL syntax error (with line and column), QueryTimeout past ``timeout`` seconds, and
-    UsageError for a query that calls a remote SERVICE unless ``allow_service``.
+    SPARQL syntax error (with line and column), QueryTimeout past ``timeout`` seconds,
+    QueryMemoryExceeded when the process grows past ``memory_limit_mb``, and UsageError for a query
+    that calls a remote SERVICE unless ``allow_service``. ``then``, given a function of the
+    QueryOutcome, runs it within the same limits and returns what it returns (the rendered output:
+    a large result can take longer to write out than to compute).
     """
     if timeout is not None and not timeout > 0:  # also NaN, which would mean "no limit"
         raise UsageError(f"{source}: the timeout must be a positive number of seconds, not {timeout!r}")
+    text = text.removeprefix("\ufeff")  # a byte order mark left by an editor is no part of the query
     if not allow_service:
         refuse_service(text, source, prefixes)
-    outcome: dict = {}
     hidden = set(hidden)
+    insertions: list[tuple[int, int]] = []
     if substitutions:
-        text, added = project_variables(text, [variable.value for variable in substitutions])
+        names = [variable.value for variable in substitutions]
+        text, inserted = bind_in_subqueries(text, substitutions)
+        insertions += inserted
+        projected, added = project_variables(text, names)
+        insertions = _shift(insertions, _inserted_at(text, projected))
+        text = projected
         hidden |= set(added)
+    union = not uses_dataset_clause(text)
 
-    def work() -> None:
+    def work():
         # pyoxigraph results may only be dropped by the thread that made them: keep them out of
         # the tracebacks handed to the caller's thread.
         try:
             result = store.query(
                 text,
-                use_default_graph_as_union=True,
+                use_default_graph_as_union=union,
                 substitutions=substitutions or None,
                 prefixes=prefixes,
             )
             try:
-                outcome["value"] = _materialise(result, hidden)
+                outcome = _materialise(result, hidden)
             finally:
                 del result
+        except (SyntaxError, OSError, RuntimeError, ValueError, TypeError) as error:
+            failure = _user_error(error, text, source, insertions)
+        else:
+            return then(outcome) if then is not None else outcome
+        failure.__context__ = None
+        raise failure
+
+    return run_limited(work, source, timeout, memory_limit_mb)
+
+
+def run_limited(work, source: str, timeout: float | None, memory_limit_mb: float | None = None):
+    """Call ``work()`` in a worker thread and return its value; give up with QueryTimeout after
+    ``timeout`` seconds, or QueryMemoryExceeded once this process holds more than
+    ``memory_limit_mb`` megabytes. The worker is abandoned, not stopped (native code cannot be
+    interrupted): the command line ends the process right after the message."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
         except BaseException as error:
             outcome["error"] = error.with_traceback(None)
 
-    worker = threading.Thread(target=work, name="exodus-query", daemon=True)
+    limit = _memory_limit_bytes(memory_limit_mb)
+    worker = threading.Thread(target=target, name="exodus-query", daemon=True)
     worker.start()
     deadline = None if timeout is None else time.monotonic() + timeout
-    # Short joins keep Ctrl-C working while the query runs outside the GIL.
+    # Short joins keep Ctrl-C working while the query runs outside the GIL, and watch the memory.
     while worker.is_alive():
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             raise QueryTimeout(
                 f"{source}: still running after {timeout:g} s, gave up; raise --timeout or narrow the query"
             )
+        if limit is not None:
+            used = _memory_in_use()
+            if used is not None and used > limit:
+                raise QueryMemoryExceeded(
+                    f"{source}: the query outgrew {limit / 2**20:,.0f} MB of memory and was stopped "
+                    "(a cartesian product or a very large result?); add a LIMIT, narrow the query, "
+                    "or raise --memory-limit"
+                )
         worker.join(0.05 if remaining is None else min(0.05, remaining))
     if "error" in outcome:
-        raise _user_error(outcome["error"], text, source) from None
+        raise outcome["error"]
     return outcome["value"]
+
+
+def _memory_limit_bytes(memory_limit_mb: float | None) -> float | None:
+    """The limit in bytes, lowered under a tighter cap set on the process (ulimit -v) or its cgroup,
+    where growing into the cap would end in an allocation failure and a Rust abort instead."""
+    if memory_limit_mb is None:
+        return None
+    limit = memory_limit_mb * 2**20
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            # Address space counts mappings never touched; keep well below it.
+            limit = min(limit, soft * 0.4)
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as handle:
+            cap = handle.read().strip()
+        if cap.isdigit():
+            limit = min(limit, int(cap) * 0.8)
+    except OSError:
+        pass
+    return limit
+
+
+_PAGE_SIZE = None
+
+
+def _memory_in_use() -> int | None:
+    """Resident memory of this process in bytes (Linux; None where /proc is not there)."""
+    global _PAGE_SIZE
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            resident = int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    if _PAGE_SIZE is None:
+        import os
+
+        _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+    return resident * _PAGE_SIZE
+
+
+# FROM as a keyword: not a variable, a prefixed name's local part or a longer word.
+_DATASET_CLAUSE = re.compile(r"(?<![\w?$:.-])FROM(?=\s)", re.I)
+
+
+def uses_dataset_clause(text: str) -> bool:
+    """Whether the query names its dataset (FROM or FROM NAMED): then it is not the union."""
+    return _DATASET_CLAUSE.search(mask_non_code(text)) is not None
+
+
+_SUBSELECT = re.compile(r"(?<![\w?$:.-])SELECT\b", re.I)
+_VALUES_HEAD = re.compile(r"VALUES\s*(\([^()]*\)|[?$]\w+)\s*$", re.I)
+
+
+def bind_in_subqueries(text: str, substitutions: dict) -> tuple[str, list[tuple[int, int]]]:
+    """The text with VALUES blocks binding the parameters inside every subquery that uses them;
+    returns it with the insertions made, as (offset in ``text``, length).
+
+    Substitution binds the variables of the outer query only: a subquery has its own scope, so a
+    parameter used only there would stay unbound and the answer widen to every value.
+    """
+    return bind_with_values(text, substitutions, top_level=False)
+
+
+def bind_with_values(
+    text: str, substitutions: dict, *, top_level: bool = True
+) -> tuple[str, list[tuple[int, int]]]:
+    """The text with each parameter bound by a VALUES block at the start of every group that uses
+    it (and of the WHERE group of every SELECT that uses it anywhere), so that a FILTER in a nested
+    group or a subquery sees the value as it sees a substituted one. Plain SPARQL 1.1: the result
+    runs unchanged in any engine. ``top_level=False`` leaves the groups outside subqueries alone
+    (the outer query is bound by substitution). Returns the text and its insertions, as (offset in
+    ``text``, length); the values are RDF terms written by pyoxigraph, never query text, and lines
+    stay where they were.
+    """
+    masked = mask_non_code(text)
+    names = [variable.value for variable in substitutions]
+    form = QUERY_FORM.search(masked)
+    mentions = {name: re.compile(rf"[?$]{re.escape(name)}(?!\w)") for name in names}
+
+    def used(fragment: str) -> list[str]:
+        return [name for name in names if mentions[name].search(fragment)]
+
+    template = None
+    if form is not None and form.group(1).upper() == "CONSTRUCT":
+        after = masked[form.end() :]
+        if after.lstrip().startswith("{"):
+            template = form.end() + len(after) - len(after.lstrip())
+    # The WHERE group of every SELECT, with the extent of that SELECT.
+    selects = []
+    for select in _SUBSELECT.finditer(masked):
+        brace = _group_start(masked, select.end())
+        if brace is not None:
+            selects.append((select.start(), brace, _select_end(masked, select.start(), brace)))
+    inside_subquery = [(brace, end) for start, brace, end in selects if form is None or start != form.start()]
+    chosen: dict[int, list[str]] = {}
+    for start, brace, end in selects:
+        if top_level or (brace, end) in inside_subquery:
+            chosen.setdefault(brace, []).extend(used(masked[start:end]))
+    if top_level and form is not None and form.group(1).upper() != "SELECT":
+        brace = _where_group(masked, form, template)
+        if brace is not None:
+            chosen.setdefault(brace, []).extend(used(masked))
+    for position, char in enumerate(masked):
+        if char != "{" or position == template or _VALUES_HEAD.search(masked, 0, position):
+            continue
+        if not top_level and not any(brace <= position < end for brace, end in inside_subquery):
+            continue
+        direct = _direct_content(masked, position)
+        if re.match(r"\s*SELECT\b", direct, re.I):
+            continue  # a group holding a subquery holds nothing else
+        chosen.setdefault(position, []).extend(used(direct))
+    insertions = []
+    for position in sorted(chosen):
+        wanted = list(dict.fromkeys(chosen[position]))
+        if wanted:
+            insertions.append((position + 1, values_block(wanted, substitutions)))
+    for offset, block in reversed(insertions):
+        text = text[:offset] + block + text[offset:]
+    return text, [(offset, len(block)) for offset, block in insertions]
+
+
+def values_block(names: list[str], substitutions: dict) -> str:
+    """`` VALUES (?a ?b) { (<x> "y") } `` for the given variables, written by pyoxigraph."""
+    values = {variable.value: term for variable, term in substitutions.items()}
+    terms = " ".join(str(values[name]) for name in names)
+    variables = " ".join("?" + name for name in names)
+    return f" VALUES ({variables}) {{ ({terms}) }} "
+
+
+def _where_group(masked: str, form: re.Match, template: int | None) -> int | None:
+    """The ``{`` of the WHERE group of an ASK, CONSTRUCT or DESCRIBE query (None: it has none)."""
+    position = form.end()
+    if template is not None:
+        position = _group_end(masked, template) + 1
+    brace = masked.find("{", position)
+    return brace if brace >= 0 else None
+
+
+def _select_end(masked: str, start: int, brace: int) -> int:
+    """Where the SELECT starting at ``start`` ends: its WHERE group, then its solution modifiers up
+    to the brace closing the group around it (or the end of the text)."""
+    end = _group_end(masked, brace)
+    depth = 0
+    for position in range(end + 1, len(masked)):
+        depth += masked[position] == "{"
+        depth -= masked[position] == "}"
+        if depth < 0:
+            return position
+    return len(masked)
+
+
+def _direct_content(masked: str, brace: int) -> str:
+    """The text of the group opening at ``brace``, without the groups nested in it."""
+    depth = 0
+    kept = []
+    for position in range(brace, len(masked)):
+        char = masked[position]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth == 1:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _group_start(masked: str, position: int) -> int | None:
+    """The ``{`` opening the WHERE group of the SELECT whose keyword ends at ``position``."""
+    depth = 0
+    while position < len(masked):
+        char = masked[position]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "{" and depth == 0:
+            return position
+        elif char == "}" and depth == 0:
+            return None
+        position += 1
+    return None
+
+
+def _group_end(masked: str, brace: int) -> int:
+    depth = 0
+    for position in range(brace, len(masked)):
+        depth += masked[position] == "{"
+        depth -= masked[position] == "}"
+        if depth == 0:
+            return position
+    return len(masked)
+
+
+def _inserted_at(before: str, after: str) -> list[tuple[int, int]]:
+    """The one insertion that turned ``before`` into ``after``, as [(offset, length)] (or [])."""
+    if before == after:
+        return []
+    start = 0
+    while start < len(before) and before[start] == after[start]:
+        start += 1
+    return [(start, len(after) - len(before))]
+
+
+def _shift(earlier: list[tuple[int, int]], later: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Insertions into the original text, given ``earlier`` ones and ``later`` ones made after them
+    (whose offsets count the earlier insertions)."""
+    result = list(earlier)
+    for offset, length in later:
+        original = offset
+        for at, size in earlier:
+            if at < offset:
+                original -= min(size, offset - at)
+        result.append((original, length))
+    return sorted(result)
+
+
+def original_position(
+    text: str, line: int, column: int, insertions: list[tuple[int, int]]
+) -> tuple[int, int]:
+    """Line and column in the query as written, for a position in ``text``, the query as run
+    (the original with ``insertions`` made, each given by its offset in the original)."""
+    if not insertions:
+        return line, column
+    lines = text.split("\n")
+    offset = sum(len(part) + 1 for part in lines[: line - 1]) + column - 1
+    original = offset
+    shift = 0
+    for at, size in sorted(insertions):
+        start = at + shift
+        if offset >= start + size:
+            original -= size
+        elif offset >= start:
+            original = at  # inside an inserted block: the place it was inserted at
+            break
+        else:
+            break
+        shift += size
+    original_text = _remove(text, insertions)
+    line_number = original_text.count("\n", 0, original) + 1
+    line_start = original_text.rfind("\n", 0, original) + 1
+    return line_number, original - line_start + 1
+
+
+def _remove(text: str, insertions: list[tuple[int, int]]) -> str:
+    shift = 0
+    pieces = []
+    last = 0
+    for at, size in sorted(insertions):
+        start = at + shift
+        pieces.append(text[last:start])
+        last = start + size
+        shift += size
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _SERVICE_WORD = re.compile(r"(servic)(e)", re.I)
@@ -306,7 +616,10 @@ _UPDATE = re.compile(
 )
 
 
-def _user_error(error: BaseException, text: str, source: str) -> BaseException:
+def _user_error(
+    error: BaseException, text: str, source: str, insertions: list[tuple[int, int]] | None = None
+) -> BaseException:
+    insertions = insertions or []
     if isinstance(error, SyntaxError):
         if not mask_non_code(text).strip():
             return InputError(f"{source}: the query is empty")
@@ -316,20 +629,27 @@ def _user_error(error: BaseException, text: str, source: str) -> BaseException:
                 f"{source}: {update.group(1).upper()} is SPARQL Update; the built graph is read-only, "
                 "only SELECT, ASK, CONSTRUCT and DESCRIBE queries run"
             )
-        return InputError(describe_syntax_error(str(error), text, source))
+        return InputError(describe_syntax_error(str(error), text, source, insertions))
     if isinstance(error, (OSError, RuntimeError, ValueError, TypeError)):
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return InputError(f"{source}: the query failed: {first_line}")
+        return InputError(f"{source}: the query failed: {escape_for_terminal(first_line)}")
     return error
 
 
-def describe_syntax_error(message: str, text: str, source: str) -> str:
+def describe_syntax_error(
+    message: str, text: str, source: str, insertions: list[tuple[int, int]] | None = None
+) -> str:
     """pyoxigraph's "error at L:C: expected one of ..." -> "source:L:C: reason; near: the line"
-    with a ">>" marking the column."""
+    with a ">>" marking the column. ``insertions`` (see original_position) are taken out, so that
+    line, column and the quoted line are those of the query as written."""
     match = _POSITION.match(message)
     if not match:
-        return f"{source}: SPARQL syntax error: {message.splitlines()[0] if message else '?'}"
+        first = message.splitlines()[0] if message else "?"
+        return f"{source}: SPARQL syntax error: {escape_for_terminal(first)}"
     line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
+    if insertions:
+        line, column = original_position(text, line, column, insertions)
+        text = _remove(text, insertions)
     lines = text.splitlines()
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     near = ""
@@ -341,7 +661,25 @@ def describe_syntax_error(message: str, text: str, source: str) -> str:
         prefix = re.findall(r"([A-Za-z][\w.-]*)?:[\w.-]*$", source_line[: max(0, column - 1)])
         if prefix:
             reason = f"unknown prefix {prefix[-1]}: (declare it with PREFIX {prefix[-1]}: <...>)"
-    return f"{source}:{line}:{column}: SPARQL syntax error: {reason}{near}"
+    return escape_for_terminal(f"{source}:{line}:{column}: SPARQL syntax error: {reason}{near}")
+
+
+# C0 and C1 controls (ESC, BEL, NUL...) and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
+# U+200E, U+200F, U+061C), which would reorder what the terminal shows around them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_for_terminal(text: str) -> str:
+    """``text`` with control and bidirectional-override characters written as escapes (\\x1b,
+    \\u202e): messages quote queries and data from outside, and a terminal obeys such characters."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda match: _escape_char(match.group(0)), text)
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 _TOKEN = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^,]+)')

@@ -299,6 +299,7 @@ def load_query_file(path: Path) -> SavedQuery:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8; save the query as UTF-8") from None
+    text = text.removeprefix("\ufeff")  # an editor's byte order mark would hide the header
     header = parse_header(text, path)
     return SavedQuery(
         name=path.stem,
@@ -347,6 +348,50 @@ def header_problems(query: SavedQuery) -> list[str]:
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"parameter {name} is declared twice")
     return problems
+
+
+def check_header(query: SavedQuery, shown: str | None = None) -> None:
+    """Refuse to run a query whose header cannot be right: a parameter declared twice, a ``?_name``
+    the query uses but the header does not declare (it would stay unbound and widen the answer),
+    one declared but not used (a value given for it would be ignored), or a default that is not a
+    value of its type. Raises InputError naming the file."""
+    where = shown or str(query.path)
+    names = [param.name for param in query.params]
+    for name in names:
+        if names.count(name) > 1:
+            raise InputError(f"{where}: parameter {name} is declared twice in the header")
+    declared = {param.variable for param in query.params}
+    used = query.used_parameters()
+    for variable in sorted(used - declared):
+        raise InputError(
+            f"{where}: the query uses ?{variable} but the header declares no such parameter "
+            f"(add '#+ param: {variable[1:].removesuffix('_iri')} - TYPE - DEFAULT - DESCRIPTION')"
+        )
+    for variable in sorted(declared - used):
+        raise InputError(f"{where}: parameter ?{variable} is declared in the header but the query never uses it")
+    known = {**_project_prefixes(), **query.prefixes()}
+    for param in query.params:
+        if param.default is None:
+            continue
+        try:
+            check_value(param, param.default, known, query.name)
+        except UsageError as error:
+            raise InputError(f"{where}: the default of parameter {param.name} is wrong: {error.message}") from None
+
+
+def _project_prefixes() -> dict[str, str]:
+    from exodus_kg.query.engine import PREFIXES
+
+    return PREFIXES
+
+
+def bound_query_text(query: SavedQuery, substitutions: dict) -> str:
+    """The query's text with its parameters bound by VALUES blocks: plain SPARQL 1.1 that gives
+    the same rows in any engine (WDQS, YASGUI, a triple store), with no substitution needed."""
+    from exodus_kg.query.engine import bind_with_values
+
+    text, _ = bind_with_values(query.text.removeprefix("\ufeff"), substitutions)
+    return text
 
 
 def to_oxigraph_substitutions(bound: list[BoundValue]) -> dict:
