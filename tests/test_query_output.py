@@ -165,9 +165,20 @@ def test_an_output_file_whose_extension_does_not_say_or_disagrees(run, tmp_path,
 
 def test_format_for_file():
     assert format_for_file("a.CSV") == "csv"
+    assert format_for_file("a.srj.gz") == "json"
     assert format_for_file("a.md", "markdown") == "markdown"
     assert format_for_file("a.ttl", "table") == "table"  # table means ttl for a graph
     assert format_for_file("results", "csv") == "csv"
+
+
+def test_a_compressed_output_file(run, tmp_path):
+    import gzip
+
+    target = tmp_path / "people.csv.gz"
+    assert run("query", "people", "-o", str(target)).exit_code == 0
+    assert gzip.decompress(target.read_bytes()).decode().startswith("person,label,age\r\n")
+    refused = run("query", "people", "-o", str(tmp_path / "people.csv.zst"))
+    assert refused.exit_code == 2 and ".zst compression is not supported" in refused.stderr
 
 
 def test_a_failed_query_leaves_no_output_file(run, tmp_path):

@@ -125,7 +125,8 @@ def query_output_options(command):
                 "--output",
                 metavar="FILE",
                 help="Write the result to FILE (whole or not at all) instead of standard output; the "
-                "format comes from its extension (.csv .tsv .json .srj .xml .srx .md .ttl .nt .txt).",
+                "format comes from its extension (.csv .tsv .json .srj .xml .srx .md .ttl .nt .txt), "
+                "compressed when the name ends in .gz, .bz2 or .xz.",
             ),
             inference_option,
             click.option(
@@ -396,9 +397,10 @@ def _write(data: bytes, output: str | None) -> None:
     if output is None:
         _emit(data)
         return
-    from exodus_kg.publish.export import write_atomically
+    from exodus_kg.rdf.files import compressed_output
 
-    write_atomically(output, [data])
+    with compressed_output(output) as stream:
+        stream.write(data)
     _stderr_progress(f"wrote {len(data)} bytes to {_shown_path(output)}")
 
 

@@ -54,7 +54,10 @@ def format_for_file(path: str, given: str | None = None) -> str:
     else the extension's. A format that contradicts the extension is a usage error."""
     import os
 
-    extension = os.path.splitext(path)[1].lower()
+    from exodus_kg.rdf.files import check_compression, without_compression
+
+    check_compression(path)
+    extension = os.path.splitext(without_compression(path))[1].lower()
     implied = EXTENSIONS.get(extension)
     if given is None:
         if implied is None:
