@@ -638,7 +638,9 @@ def test_a_store_that_fails_in_the_middle_of_a_push_keeps_its_previous_state(pro
         )
         before = store.dump()
         with FailingProxy(store.base_url, fail_from=3) as proxy:
-            result = run_exodus("push", "--endpoint", proxy.base_url, "--batch-size", "500", project=project)
+            result = run_exodus(
+                "push", "--endpoint", proxy.base_url, "--protocol", "update", "--batch-size", "500", project=project
+            )
         line = assert_fails_cleanly(result, 3, "HTTP 500", "left as they were")
         assert proxy.refused >= 1 and proxy.forwarded >= 3
         # The temporary graphs the store could not drop are named in the message, for the user to drop.

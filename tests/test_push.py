@@ -7,7 +7,10 @@ blank node split in two, a lost triple or a triple in the wrong graph fails the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -529,6 +532,34 @@ def test_cli_push_bad_authentication_options_exit_2(args, env, expected):
     _out, err = process.communicate(timeout=300)
     assert process.returncode == 2, err
     assert expected in err and "Traceback" not in err
+
+
+def docs_push_examples() -> list[str]:
+    text = (PROJECT_ROOT / "docs" / "publishing.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    return [line for block in blocks for line in block.splitlines() if "exodus push" in line]
+
+
+@pytest.mark.parametrize("line", docs_push_examples())
+def test_every_push_example_of_the_docs_runs(server, line):
+    """Each `exodus push` line of docs/publishing.md, as printed, with the test server's address put in
+    place of 127.0.0.1:7878 (and an authenticating front when the line carries a token)."""
+    words = shlex.split(line)
+    env = dict(word.split("=", 1) for word in words[: words.index("exodus")])
+    args = words[words.index("push") + 1 :]
+    front = contextlib.nullcontext(server)
+    if "EXODUS_ENDPOINT_TOKEN" in env:
+        front = HeaderAuthProxy(server.base_url, "Authorization", f"Bearer {env['EXODUS_ENDPOINT_TOKEN']}")
+    elif "--header" in args:
+        name, value = push.parse_header(args[args.index("--header") + 1])
+        front = HeaderAuthProxy(server.base_url, name, value)
+    with front as target:
+        args = [arg.replace("http://127.0.0.1:7878", target.base_url) for arg in args]
+        process = exodus_push(*args, env=env)
+        out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "counts checked" in out
+    assert len(docs_push_examples()) >= 6
 
 
 def test_cli_push_usage_errors_exit_2():
