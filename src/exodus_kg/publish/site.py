@@ -30,7 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from exodus_kg.errors import InputError
-from exodus_kg.query.engine import PREFIXES, compact_iri, run_library_query, run_query
+from exodus_kg.query.engine import PREFIXES, compact_iri, library_query, run_library_query, run_query
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -197,15 +197,11 @@ def _cell(term, prefixes: dict[str, str], pages: dict[str, str]) -> dict:
 
 
 def query_ui_config(queries) -> dict:
-    """YASGUI's configuration: the saved queries as tabs and the project's prefixes."""
-    header = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items() if name in ("exo", "exv", "exd", "exg", "rdfs", "skos", "xsd"))
+    """The query page's configuration: the saved queries, and the opening query with the project's
+    prefixes."""
     return {
-        "prefixes": PREFIXES,
-        "examples": [
-            {"name": q.name, "summary": q.summary, "query": q.text} for q in queries
-        ],
-        "default": header + "\nSELECT ?person ?label WHERE {\n  ?person a exo:Person ; rdfs:label ?label .\n"
-        '  FILTER(lang(?label) = "en")\n}\nORDER BY ?label\n',
+        "examples": [{"name": q.name, "summary": q.summary, "query": q.text} for q in queries],
+        "default": library_query("query-ui-default"),
     }
 
 

@@ -1,6 +1,9 @@
 // The query page: YASGUI on this server's /query, with the project's prefixes and the saved queries.
 (function () {
   var config = JSON.parse(document.getElementById("config").textContent);
+  // sparql.html#example=NAME opens a saved query; "&run" also runs it (links from the query pages).
+  // Read before YASGUI starts: it clears the address's fragment.
+  var wanted = new URLSearchParams(window.location.hash.slice(1));
   var endpoint = new URL("query", window.location.href.replace(/[^/]*$/, "")).href;
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
@@ -13,15 +16,11 @@
       autocompleters: ["prefixes", "variables"],
     },
   });
-  var prefixes = config.prefixes;
   function open(example) {
     var tab = yasgui.addTab(true, { name: example.name });
     tab.setQuery(example.query);
-    var yasqe = tab.getYasqe();
-    if (yasqe) { yasqe.addPrefixes(prefixes); }
+    return tab;
   }
-  var current = yasgui.getTab();
-  if (current && current.getYasqe()) { current.getYasqe().addPrefixes(prefixes); }
   var select = document.getElementById("examples");
   config.examples.forEach(function (example, index) {
     var option = document.createElement("option");
@@ -32,5 +31,8 @@
   select.addEventListener("change", function () {
     if (select.value !== "") { open(config.examples[Number(select.value)]); select.value = ""; }
   });
+  var named = config.examples.filter(function (example) { return example.name === wanted.get("example"); })[0];
+  var tab = named ? open(named) : yasgui.getTab();
+  if (wanted.has("run") && tab) { tab.query(); }
   window.exodusQueryUi = { yasgui: yasgui, examples: config.examples, open: open };
 })();
