@@ -1011,3 +1011,25 @@ def test_symlinks_in_triples_are_followed_or_named(project, tmp_path):
     for command in ("build", "query"):
         result = run_exodus(command, *(["departures"] if command == "query" else []), project=project)
         assert_fails_cleanly(result, 2, ".ttl: a loop of symbolic links")
+
+
+def test_fmt_refuses_to_drop_comments_unless_asked_and_then_names_each(project):
+    """Regression: `exodus fmt` removed a user's Turtle comments without a word."""
+    body = (
+        "# Why Peter Deng's departure is dated by the report: the article gives no day.\n"
+        'exd:peter-deng rdfs:label "Peter Deng"@en .  # as the article spells him\n'
+        'exd:peter-deng rdfs:comment "a # in a string is no comment" .\n'
+    )
+    path = add_turtle(project, "commented.ttl", body)
+    before = path.read_bytes()
+    first, second = added_line(path, "# Why"), added_line(path, "# as the")
+    refused = run_exodus("fmt", str(path), project=project)
+    said = f"commented.ttl: 2 comment(s) would be lost (line {first}, {second})"
+    assert_fails_cleanly(refused, 2, said, "--drop-comments")
+    assert path.read_bytes() == before
+    dropped = run_exodus("fmt", "--drop-comments", str(path), project=project)
+    assert dropped.returncode == 0, dropped.stderr
+    assert f"commented.ttl:{first}: dropped comment: # Why Peter Deng" in dropped.stderr
+    assert f"commented.ttl:{second}: dropped comment: # as the article spells him" in dropped.stderr
+    rewritten = path.read_text(encoding="utf-8")
+    assert "a # in a string is no comment" in rewritten and "Why Peter Deng" not in rewritten

@@ -63,3 +63,15 @@ def test_canonical_form_is_stable_with_many_blank_nodes(tmp_path):
         assert not format_file(path, ARTICLE, check_only=True).changed
     format_file(path, ARTICLE)
     assert path.read_text(encoding="utf-8") == first
+
+
+def test_turtle_comments_are_found_outside_iris_strings_and_escapes():
+    from exodus_kg.maintain.turtle_format import turtle_comments
+
+    text = (
+        "@prefix exd: <https://w3id.org/exodus-kg/id/> . # the ids\n"
+        "# a whole line\n"
+        'exd:a exd:b """multi # not\nline""" ; # after a long string\n'
+        "  exd:c \"x # y\" , 'z # w' , <http://a#b> , exd:d\\#e .\n"
+    )
+    assert turtle_comments(text) == [(1, "# the ids"), (2, "# a whole line"), (4, "# after a long string")]

@@ -533,14 +533,20 @@ def coverage_command(state: State, output_format: str, missing: bool) -> None:
 
 @cli.command("fmt")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 when a file is not canonical.")
+@click.option(
+    "--drop-comments",
+    is_flag=True,
+    help="Rewrite files that have Turtle comments too, naming each comment dropped (without it such a "
+    "file is refused: the canonical form keeps no comments).",
+)
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @pass_state
-def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
+def fmt_command(state: State, check: bool, drop_comments: bool, files: tuple[str, ...]) -> None:
     """Rewrite Turtle files canonically and fill the evidence offsets from the article.
 
     Without FILES: ontology/exodus.ttl, ontology/shapes/*.ttl and triples/**/*.ttl. Evidence nodes with
     exo:passage and exo:quote get exo:start and exo:end (a quote not found once in its passage is left
-    for `exodus validate` to report).
+    for `exodus validate` to report). A file with # comments is refused unless --drop-comments.
 
     \b
     Example:
@@ -564,7 +570,7 @@ def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
     not_canonical = []
     for path in paths:
         try:
-            result = format_file(path, article, check_only=check)
+            result = format_file(path, article, check_only=check, drop_comments=drop_comments)
         except ExodusError:
             raise
         except Exception as error:  # rdflib's parser errors carry the line
@@ -575,6 +581,8 @@ def fmt_command(state: State, check: bool, files: tuple[str, ...]) -> None:
             not_canonical.append(path)
             verb = "not canonical" if check else f"rewritten ({result.offsets_filled} offsets filled)"
             click.echo(f"{_shown_path(path)}: {verb}")
+        for line, comment in result.dropped:
+            click.echo(f"{_shown_path(path)}:{line}: dropped comment: {comment}", err=True)
     if check and not_canonical:
         raise CheckFailed(f"{len(not_canonical)} files are not canonical: run `exodus fmt`")
 

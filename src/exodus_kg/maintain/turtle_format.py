@@ -6,7 +6,7 @@ not survive it, so the project keeps its "why" notes in the data (``skos:editori
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -37,6 +37,7 @@ class FormatResult:
     path: Path
     changed: bool
     offsets_filled: int
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (line, comment) removed by a rewrite
 
 
 def canonical_turtle(graph: Graph) -> str:
@@ -66,7 +67,44 @@ def fill_offsets(graph: Graph, article_text: str) -> int:
     return filled
 
 
-def format_file(path: Path, article_path: Path, check_only: bool = False) -> FormatResult:
+def turtle_comments(text: str) -> list[tuple[int, str]]:
+    """The comments of a Turtle document as (line, text): every ``#`` outside an IRI, a string or an
+    escape, to the end of its line."""
+    found: list[tuple[int, str]] = []
+    index, line, length = 0, 1, len(text)
+    while index < length:
+        char = text[index]
+        if char == "\n":
+            line += 1
+        elif char == "\\":
+            index += 1  # an escaped character of a prefixed name (exd:a\#b)
+        elif char == "<":
+            end = text.find(">", index)
+            if end >= 0 and "\n" not in text[index:end]:
+                index = end
+        elif char in "\"'":
+            quote = text[index : index + 3] if text[index : index + 3] == char * 3 else char
+            end = index + len(quote)
+            while end < length and text[end : end + len(quote)] != quote:
+                end += 2 if text[end] == "\\" else 1
+            line += text.count("\n", index, end)
+            index = end + len(quote) - 1
+        elif char == "#":
+            end = text.find("\n", index)
+            end = length if end < 0 else end
+            found.append((line, text[index:end].rstrip()))
+            index = end - 1
+        index += 1
+    return found
+
+
+def format_file(
+    path: Path, article_path: Path, check_only: bool = False, drop_comments: bool = False
+) -> FormatResult:
+    """Rewrite ``path`` canonically. A file with comments is refused (InputError naming them), since
+    the canonical form cannot keep them, unless ``drop_comments``: then ``FormatResult.dropped``
+    lists them."""
+    from exodus_kg.errors import InputError
     from exodus_kg.pipeline.graph_loading import parse_file
 
     # The build's own reader first: its InputError names file, line and column (syntax, an empty
@@ -78,8 +116,15 @@ def format_file(path: Path, article_path: Path, check_only: bool = False) -> For
     filled = fill_offsets(graph, read_article_text(article_path))
     text = canonical_turtle(graph)
     changed = text != original
+    comments = turtle_comments(original)
+    if changed and comments and not check_only and not drop_comments:
+        lines = ", ".join(str(number) for number, _ in comments[:10]) + (", ..." if len(comments) > 10 else "")
+        raise InputError(
+            f"{path}: {len(comments)} comment(s) would be lost (line {lines}); the canonical form keeps "
+            "no comments: move them into the data (skos:editorialNote), or run exodus fmt --drop-comments"
+        )
     if changed and not check_only:
         from exodus_kg.rdf.files import write_text_atomically
 
         write_text_atomically(path, text)
-    return FormatResult(path, changed, filled)
+    return FormatResult(path, changed, filled, comments if changed and not check_only else [])
