@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Print a pip constraints file that pins every runtime dependency of pyproject.toml to its floor.
+
+`.ci/run` installs with it into a separate venv and runs the main job and a fast subset of the
+tests, so the floors in pyproject.toml are versions that were tried, not guesses. A dependency
+without a floor (`>=` or `==`) is an error: its lowest version could not be tested.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the copy pip carries
+    from pip._vendor import tomli as tomllib
+
+
+def floors(pyproject: Path) -> list[str]:
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = []
+    for text in dependencies:
+        requirement = Requirement(text)
+        lowest = [s.version for s in requirement.specifier if s.operator in (">=", "==", "~=")]
+        if len(lowest) != 1:
+            raise SystemExit(f"{pyproject}: {text!r} needs exactly one floor (>=, == or ~=)")
+        pins.append(f"{requirement.name}=={lowest[0]}")
+    return pins
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
+    print("\n".join(floors(root / "pyproject.toml")))
