@@ -672,10 +672,11 @@ def test_a_federated_query_never_calls_its_service_without_the_opt_in(project, r
 def test_quickstatements_into_a_missing_folder_is_one_line_and_a_kept_file_stays_whole(project, tmp_path):
     """Regression: `exodus quickstatements -o` opened the file in place (a traceback for a missing
     folder, a truncated file when interrupted); it now writes through a temporary file."""
-    missing = run_exodus("quickstatements", "-o", str(tmp_path / "no-such-folder" / "x.qs"), project=project)
+    url = ("--reference-url", "https://example.org/article")
+    missing = run_exodus("quickstatements", *url, "-o", str(tmp_path / "no-such-folder" / "x.qs"), project=project)
     assert_fails_cleanly(missing, 2, "x.qs", "cannot write in")
     target = tmp_path / "claims.qs"
-    written = run_exodus("quickstatements", "-o", str(target), project=project)
+    written = run_exodus("quickstatements", *url, "-o", str(target), project=project)
     assert written.returncode == 0, written.stderr
     assert target.read_text(encoding="utf-8").count("\n") >= 1
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

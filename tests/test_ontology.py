@@ -129,3 +129,15 @@ def test_html_documentation_names_every_class(ontology):
     classes = [t for t in exo_terms(ontology) if (t, RDF.type, OWL.Class) in ontology]
     missing = [str(c) for c in classes if str(c) not in html]
     assert missing == []
+
+
+def test_hermit_without_owlready2_is_one_clean_line(monkeypatch):
+    """A plain `pip install exodus-kg` has no owlready2: check-ontology names the extra that brings it."""
+    import sys
+
+    from exodus_kg.errors import ExodusError
+
+    monkeypatch.setitem(sys.modules, "owlready2", None)
+    with pytest.raises(ExodusError, match=r"owlready2 is not installed.*exodus-kg\[ontology-checks\]") as raised:
+        hermit_consistency(Graph())
+    assert raised.value.exit_code == 2

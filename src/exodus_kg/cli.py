@@ -1242,23 +1242,85 @@ def federated_command(
     help="Write the lines to this file (atomically; a device or FIFO is written through) instead of "
     "standard output.",
 )
+@click.option(
+    "--reference-url",
+    metavar="URL",
+    help="The article's address, cited as reference URL (S854) in every reference.",
+)
+@click.option(
+    "--stated-in",
+    metavar="QID",
+    help="The article's Wikidata item, cited as stated in (S248); default: the item exd:article is linked to.",
+)
+@click.option(
+    "--retrieved",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="The day the article was read (S813), as YYYY-MM-DD.  [default: today]",
+)
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Leave out the claims Wikidata already holds, asked of --endpoint (needs the network).",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    default="https://query.wikidata.org/sparql",
+    show_default=True,
+    help="The Wikidata SPARQL endpoint for --skip-existing (a mirror, or a local test server).",
+)
+@remote_timeout_option("Give up on the endpoint after this long (exit code 3).")
 @pass_state
-def quickstatements_command(state: State, output: str | None) -> None:
+def quickstatements_command(
+    state: State,
+    output: str | None,
+    reference_url: str | None,
+    stated_in: str | None,
+    retrieved,
+    skip_existing: bool,
+    endpoint: str,
+    timeout: float,
+) -> None:
     """Export the firm statements between Wikidata-linked entities as QuickStatements (V1) lines.
 
     Only stated or reported statements whose two ends are linked by skos:exactMatch, through the property
-    mappings of src/exodus_kg/data/wikidata-properties.ttl; each line cites the article (title and exact
-    quote) and, for a report by a linked outlet, that outlet (stated in). Review before pasting them into
-    https://quickstatements.toolforge.org/.
+    mappings of src/exodus_kg/data/wikidata-properties.ttl. Each line is one reference to the article:
+    stated in (S248) its item, reference URL (S854), title, the exact quote and retrieved (S813); a
+    report by a linked outlet adds a reference stated in that outlet. The graph records neither the
+    article's address nor an item for it, so --reference-url or --stated-in is required (exit code 2
+    without). --skip-existing asks Wikidata which claims it already has (exit code 3 when it cannot).
+    Review the lines before pasting them into https://quickstatements.toolforge.org/.
 
     \b
     Example:
-      exodus quickstatements
-      exodus quickstatements -o exodus.qs
+      exodus quickstatements --reference-url https://example.org/article --retrieved 2024-08-06
+      exodus quickstatements --reference-url https://example.org/article -o exodus.qs
     """
-    from exodus_kg.wikidata.quickstatements import collect_claims, render
+    import datetime
 
-    claims, skipped = collect_claims(_open_store(state, no_inference=False))
+    from exodus_kg.wikidata.quickstatements import (
+        ArticleSource,
+        article_item,
+        collect_claims,
+        existing_claims,
+        render,
+    )
+
+    store = _open_store(state, no_inference=False)
+    source = ArticleSource(
+        url=reference_url,
+        stated_in=stated_in or article_item(store),
+        retrieved=retrieved.date() if retrieved else datetime.date.today(),
+    )
+    claims, skipped = collect_claims(store, source)
+    if skip_existing:
+        _stderr_progress(f"asking {endpoint} which of {len(claims)} claims Wikidata already has")
+        held = existing_claims(claims, endpoint=endpoint, timeout=timeout)
+        for claim in claims:
+            if (claim.subject_qid, claim.pid, claim.object_qid) in held:
+                click.echo(f"skipped {claim.subject_qid} {claim.pid} {claim.object_qid}: Wikidata already has it", err=True)
+        claims = [c for c in claims if (c.subject_qid, c.pid, c.object_qid) not in held]
     text = render([line for claim in claims for line in claim.lines()])
     if output:
         from exodus_kg.rdf.files import write_text_atomically

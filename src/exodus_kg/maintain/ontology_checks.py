@@ -103,7 +103,12 @@ def dl_profile(ontology_file: Path) -> CheckResult:
 
 def hermit_consistency(graph: Graph) -> CheckResult:
     """Run HermiT (via owlready2) over a graph; unsupported datatypes (xsd:date, gYear) are ignored."""
-    import owlready2
+    try:
+        import owlready2
+    except ImportError:
+        raise ExodusError(
+            "owlready2 is not installed: the HermiT check needs it (pip install 'exodus-kg[ontology-checks]')", 2
+        ) from None
 
     _java()
     with tempfile.TemporaryDirectory(prefix="exodus-hermit-") as tmp:

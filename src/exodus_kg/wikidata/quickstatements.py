@@ -8,29 +8,36 @@ A statement is exported when
   mapping's truthy property for the pair (so a rumour, a suspicion or an opinion is never exported), and
 - both ends are linked to Wikidata items by ``skos:exactMatch`` (a close or broad match is not the same item).
 
-Each claim gets one reference per supporting statement citing the article: title (P1476) and the exact quote
-(P1683), both as monolingual text in the article's language. The article has no Wikidata item and its URL is
-unknown, so there is no "stated in" (P248) or "reference URL" (P854) for it. When the statement is reported by
-an outlet that is itself linked (The Wall Street Journal, The New Yorker), a second reference says "stated in"
-that outlet: it records whom the article attributes the report to, not that we read the outlet's report.
+Each claim gets one reference per supporting statement citing the article, as Wikidata's Help:Sources asks:
+"stated in" (S248) the article's item when it has one, "reference URL" (S854) its address, title (S1476) and
+the exact quote (S1683) as monolingual text in the article's language, and "retrieved" (S813, a day). The
+graph records neither an item nor an address for the article, so the caller must give at least one of them
+(``ArticleSource``); without either, no line is written rather than claims without a usable reference. When
+the statement is reported by an outlet that is itself linked (The Wall Street Journal, The New Yorker), a
+second reference says "stated in" that outlet: it records whom the article attributes the report to, not
+that we read the outlet's report.
 
 Hedges: Wikidata marks doubtful claims with the qualifier "sourcing circumstances" (P1480). Only firm statements
 are exported, so no line needs one; a rumour stays in this graph, where its certainty is recorded.
 
-QuickStatements V1: one claim per line, tab-separated: ``Q42<TAB>P108<TAB>Q95<TAB>S1476<TAB>zh-hant:"..."``.
-All S-pairs of one line form one reference. A string cannot contain a double quote in this format, so a quote
+QuickStatements V1 (Help:QuickStatements): one claim per line, tab-separated, sources as ``S``-properties:
+``Q42<TAB>P108<TAB>Q95<TAB>S854<TAB>"https://..."<TAB>S1476<TAB>zh-hant:"..."<TAB>S813<TAB>+2024-08-06T00:00:00Z/11``
+(a time value with precision 11, a day). All S-pairs of one line form one reference. A string cannot contain a double quote in this format, so a quote
 that does would be skipped with a warning (the article has none).
 
->>> lines, skipped = export_lines(open_built(find_project()))  # doctest: +SKIP
+>>> source = ArticleSource(url="https://example.org/article")  # doctest: +SKIP
+>>> lines, skipped = export_lines(open_built(find_project()), source)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exodus_kg.errors import InputError
-from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, load_query
+from exodus_kg.errors import InputError, UsageError
+from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, load_query, select_remote
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -104,6 +111,43 @@ def load_mappings(path: Path | None = None) -> list[PropertyMapping]:
     return mappings
 
 
+_QID = re.compile(r"Q[1-9]\d*")
+_URL = re.compile(r"https?://[^\s\"]+")
+
+
+@dataclass(frozen=True)
+class ArticleSource:
+    """How a reference identifies the article: its Wikidata item ("stated in"), its address ("reference URL")
+    or both, and the day it was read ("retrieved", today unless given)."""
+
+    url: str | None = None
+    stated_in: str | None = None
+    retrieved: datetime.date = field(default_factory=datetime.date.today)
+
+    def __post_init__(self):
+        if not self.url and not self.stated_in:
+            raise UsageError(
+                "QuickStatements need a usable reference for the article, and the graph records neither its "
+                "Wikidata item nor its address: give --reference-url URL (and --retrieved DATE) or --stated-in QID"
+            )
+        if self.url is not None and not _URL.fullmatch(self.url):
+            raise UsageError(f"--reference-url {self.url!r} is not an http(s) URL without spaces or double quotes")
+        if self.stated_in is not None and not _QID.fullmatch(self.stated_in):
+            raise UsageError(f"--stated-in {self.stated_in!r} is not a Wikidata item (Q followed by digits)")
+
+    def pairs(self, language: str, title: str | None, quote: str) -> tuple[tuple[str, str], ...]:
+        pairs: list[tuple[str, str]] = []
+        if self.stated_in:
+            pairs.append(("S248", self.stated_in))
+        if self.url:
+            pairs.append(("S854", f'"{self.url}"'))
+        if title:
+            pairs.append(("S1476", f'{language}:"{title}"'))
+        pairs.append(("S1683", f'{language}:"{quote}"'))
+        pairs.append(("S813", f"+{self.retrieved.isoformat()}T00:00:00Z/11"))
+        return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Reference:
     """One reference of a claim: what the QuickStatements S-pairs say."""
@@ -133,8 +177,11 @@ class Skipped:
     reason: str
 
 
-def collect_claims(store, mappings: list[PropertyMapping] | None = None) -> tuple[list[Claim], list[Skipped]]:
-    """The claims to export from a pyoxigraph Store of the built dataset (with its inferred graph)."""
+def collect_claims(
+    store, source: ArticleSource, mappings: list[PropertyMapping] | None = None
+) -> tuple[list[Claim], list[Skipped]]:
+    """The claims to export from a pyoxigraph Store of the built dataset (with its inferred graph), each
+    article reference identifying the article as ``source`` says."""
     import pyoxigraph as ox
 
     mappings = load_mappings() if mappings is None else mappings
@@ -189,11 +236,7 @@ def collect_claims(store, mappings: list[PropertyMapping] | None = None) -> tupl
             claim = claims.setdefault((subject, mapping.pid, obj), Claim(subject, mapping.pid, obj, mapping))
             claim.statements.append(statement)
             language = _wikidata_language(row["language"])
-            pairs = []
-            if row["title"]:
-                pairs.append(("S1476", f'{language}:"{row["title"]}"'))
-            pairs.append(("S1683", f'{language}:"{row["quote"]}"'))
-            _add_reference(claim, Reference(tuple(pairs)))
+            _add_reference(claim, Reference(source.pairs(language, row["title"], row["quote"])))
             for outlet in sorted(row["outlets"]):
                 _add_reference(claim, Reference((("S248", outlet),)))
     return [claims[key] for key in sorted(claims, key=_claim_order)], skipped
@@ -256,11 +299,56 @@ def _unquotable(text: str) -> str | None:
     return None
 
 
-def export_lines(store, mappings: list[PropertyMapping] | None = None) -> tuple[list[str], list[Skipped]]:
+def export_lines(
+    store, source: ArticleSource, mappings: list[PropertyMapping] | None = None
+) -> tuple[list[str], list[Skipped]]:
     """The QuickStatements V1 lines (without line ends) and the statements left out with why."""
-    claims, skipped = collect_claims(store, mappings)
+    claims, skipped = collect_claims(store, source, mappings)
     return [line for claim in claims for line in claim.lines()], skipped
+
+
+_VALUES_SLOT = re.compile(r"VALUES\s+\(\?subject\s+\?claimProperty\s+\?valueProperty\s+\?object\)\s*\{\s*\}")
+
+
+def existing_claims(claims: list[Claim], endpoint: str, timeout: float) -> set[tuple[str, str, str]]:
+    """The (subject, property, object) of ``claims`` that Wikidata already holds, in any rank, asked of
+    ``endpoint`` in one query (``sparql/wikidata-existing-claims.rq``). Raises RemoteError (exit 3)."""
+    keys = sorted({(c.subject_qid, c.pid, c.object_qid) for c in claims}, key=_claim_order)
+    if not keys:
+        return set()
+    # SPARQL over HTTP has no parameter binding: the VALUES rows are written in, each part checked first.
+    for subject, pid, obj in keys:
+        if not (_QID.fullmatch(subject) and _QID.fullmatch(obj) and re.fullmatch(r"P[1-9]\d*", pid)):
+            raise InputError(f"not a Wikidata claim: {subject} {pid} {obj}")
+    rows = " ".join(f"(wd:{s} p:{p} ps:{p} wd:{o})" for s, p, o in keys)
+    text, count = _VALUES_SLOT.subn(
+        "VALUES (?subject ?claimProperty ?valueProperty ?object) { " + rows + " }", load_query("wikidata-existing-claims")
+    )
+    if count != 1:
+        raise InputError("sparql/wikidata-existing-claims.rq must hold exactly one empty VALUES block")
+    answer = select_remote(endpoint, text, timeout)
+    found = set()
+    for binding in answer["results"]["bindings"]:
+        subject = binding["subject"]["value"].removeprefix(WD)
+        pid = binding["claimProperty"]["value"].rsplit("/", 1)[-1]
+        obj = binding["object"]["value"].removeprefix(WD)
+        found.add((subject, pid, obj))
+    return found
 
 
 def render(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
+
+
+ARTICLE = "https://w3id.org/exodus-kg/id/article"
+SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
+
+
+def article_item(store) -> str | None:
+    """The QID the article itself is linked to by skos:exactMatch, if the links record one."""
+    import pyoxigraph as ox
+
+    for quad in store.quads_for_pattern(ox.NamedNode(ARTICLE), ox.NamedNode(SKOS_EXACT_MATCH), None):
+        if quad.object.value.startswith(WD):
+            return quad.object.value.removeprefix(WD)
+    return None
