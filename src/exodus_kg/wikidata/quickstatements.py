@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exodus_kg.errors import InputError, UsageError
+from exodus_kg.errors import InputError, RemoteError, UsageError
 from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, load_query, select_remote
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -328,11 +328,12 @@ def existing_claims(claims: list[Claim], endpoint: str, timeout: float) -> set[t
         raise InputError("sparql/wikidata-existing-claims.rq must hold exactly one empty VALUES block")
     answer = select_remote(endpoint, text, timeout)
     found = set()
-    for binding in answer["results"]["bindings"]:
-        subject = binding["subject"]["value"].removeprefix(WD)
-        pid = binding["claimProperty"]["value"].rsplit("/", 1)[-1]
-        obj = binding["object"]["value"].removeprefix(WD)
-        found.add((subject, pid, obj))
+    for number, binding in enumerate(answer.get("results", {}).get("bindings", []), 1):
+        cells = [binding.get(name, {}).get("value") for name in ("subject", "claimProperty", "object")]
+        if not all(isinstance(cell, str) for cell in cells):
+            raise RemoteError(f"{endpoint}: the answer is not what the query asks for (row {number} is incomplete)")
+        subject, claim_property, obj = cells
+        found.add((subject.removeprefix(WD), claim_property.rsplit("/", 1)[-1], obj.removeprefix(WD)))
     return found
 
 
