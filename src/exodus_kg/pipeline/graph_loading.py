@@ -178,7 +178,7 @@ def check_literals(graph: rdflib.Graph, texts: dict[Path, str] | None = None) ->
     where ``texts`` (path -> text parsed) shows it: a literal whose lexical form is not valid for its
     XSD datatype, an XSD datatype that does not exist, ``rdf:langString`` without a language, a
     language tag or an IRI that rdflib reads but pyoxigraph (the store) refuses."""
-    from exodus_kg.rdf.xsd_lexical import XSD_DATATYPES, example, is_valid
+    from exodus_kg.rdf.xsd_lexical import XSD_DATATYPES, engine_range_problem, example, is_valid
 
     texts = texts or {}
     _check_iris(graph, texts)
@@ -206,6 +206,10 @@ def check_literals(graph: rdflib.Graph, texts: dict[Path, str] | None = None) ->
                 'write "text"@en instead'
             )
         if is_valid(str(node), datatype) is not False and not node.ill_typed:
+            beyond = engine_range_problem(str(node), datatype) if is_valid(str(node), datatype) else None
+            if beyond:
+                where = _find_literal(node, texts)
+                raise InputError(f"{where}: {shorten(str(node))!r} is out of range: {beyond}")
             continue
         where = _find_literal(node, texts)
         hint = f" (example: {example(datatype)})" if example(datatype) else ""

@@ -180,11 +180,14 @@ def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: st
     if param.type in PARAM_TYPES:
         # The XSD lexical space, not Python's parsers: int() reads full-width digits and
         # date.fromisoformat reads "20240805", which would be bound as ill-typed literals.
-        from exodus_kg.rdf.xsd_lexical import example, is_valid
+        from exodus_kg.rdf.xsd_lexical import engine_range_problem, example, is_valid
 
         if not is_valid(value, XSD + param.type):
             article = "an" if param.type[0] in "aeiou" else "a"
             raise UsageError(problem + f"{article} {param.type} (example: {example(XSD + param.type)})")
+        beyond = engine_range_problem(value, XSD + param.type)
+        if beyond:
+            raise UsageError(f"{where}parameter {param.name}: {value!r} is out of range: {beyond}")
         return BoundValue(param, "literal", value, XSD + param.type)
     raise UsageError(f"{where}parameter {param.name}: unknown type {param.type!r}")
 

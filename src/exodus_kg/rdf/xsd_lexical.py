@@ -110,3 +110,60 @@ def example(datatype: str) -> str:
 XSD_DATATYPES = frozenset(
     ["anyType", "anySimpleType", "anyAtomicType", "string", "boolean", "decimal", "float", "double", "duration", "dateTime", "time", "date", "gYearMonth", "gYear", "gMonthDay", "gDay", "gMonth", "hexBinary", "base64Binary", "anyURI", "QName", "NOTATION", "normalizedString", "token", "language", "NMTOKEN", "NMTOKENS", "Name", "NCName", "ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES", "integer", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger", "yearMonthDuration", "dayTimeDuration", "dateTimeStamp"]
 )
+
+
+# What the query engine (pyoxigraph) computes with, where it is narrower than XSD's unbounded value
+# spaces: integers are 64-bit, decimals have 18 fraction digits and fit in 128 bits, dates count
+# seconds in a 128-bit decimal. A value beyond these is stored and compared as text, but arithmetic,
+# YEAR() or a comparison with another date computes to nothing, so it is refused up front.
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+# XSD's own bounds for the sized integer types, narrowed to the engine's 64 bits.
+_SIZED_INTEGERS = {
+    "long": INTEGER_RANGE,
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "byte": (-(2**7), 2**7 - 1),
+    "unsignedLong": (0, 2**63 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 2**16 - 1),
+    "unsignedByte": (0, 2**8 - 1),
+}
+_INTEGER_TYPES = ("integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger")
+DECIMAL_FRACTION_DIGITS = 18
+DECIMAL_LIMIT = "170141183460469231731.687303715884105727"  # (2**127 - 1) / 10**18
+# The engine reaches about year 5,391,559,471,918; twelve digits keep well inside it.
+YEAR_LIMIT = 999_999_999_999
+_DATED = ("date", "dateTime", "dateTimeStamp", "gYear", "gYearMonth")
+
+
+def engine_range_problem(lexical: str, datatype: str) -> str | None:
+    """Why a valid lexical form (see is_valid) is beyond what the query engine computes with, or None
+    when it is within. For messages: "9223372036854775808 is larger than ...".
+
+    >>> engine_range_problem("9223372036854775808", XSD + "integer")
+    'an xsd:integer the query engine computes with lies between -9223372036854775808 and 9223372036854775807'
+    >>> engine_range_problem("2024", XSD + "gYear") is None
+    True
+    """
+    if not datatype.startswith(XSD):
+        return None
+    name = datatype[len(XSD) :]
+    if name in _SIZED_INTEGERS or name in _INTEGER_TYPES:
+        low, high = _SIZED_INTEGERS.get(name, INTEGER_RANGE)
+        if not low <= int(lexical) <= high:
+            return f"an xsd:{name} the query engine computes with lies between {low} and {high}"
+        return None
+    if name == "decimal":
+        from decimal import Decimal
+
+        fraction = lexical.partition(".")[2].rstrip("0")
+        if len(fraction) > DECIMAL_FRACTION_DIGITS:
+            return f"an xsd:decimal has at most {DECIMAL_FRACTION_DIGITS} digits after the point in the query engine"
+        if abs(Decimal(lexical)) > Decimal(DECIMAL_LIMIT):
+            return f"an xsd:decimal the query engine computes with lies between -{DECIMAL_LIMIT} and {DECIMAL_LIMIT}"
+        return None
+    if name in _DATED:
+        year = int(re.match(r"-?[0-9]+", lexical).group(0))
+        if abs(year) > YEAR_LIMIT:
+            return f"the query engine computes with years from -{YEAR_LIMIT:,} to {YEAR_LIMIT:,}"
+    return None
