@@ -75,3 +75,13 @@ def article_project():
     from exodus_kg.project import find_project
 
     return find_project(ROOT)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `network` reach the real internet: they run only when asked (`-m network`)."""
+    if "network" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="reaches the network; run with -m network")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
