@@ -169,3 +169,20 @@ def test_site_onto_a_file_is_refused(tmp_path):
     )
     assert done.returncode == 2 and "is a file" in done.stderr and "Traceback" not in done.stderr
     assert target.read_text() == "keep me"
+
+
+def test_without_graphviz_the_site_has_its_pages_and_says_why_no_pictures(tmp_path, monkeypatch, article_project):
+    import graphviz
+
+    from exodus_kg.pipeline.build import open_built
+    from exodus_kg.publish import site as site_module
+
+    def missing(*_args, **_kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(graphviz, "pipe", missing)
+    report = site_module.build_site(article_project, open_built(article_project), tmp_path / "site")
+    assert report.pictures == 0 and "Graphviz" in report.pictures_left_out
+    index = page(tmp_path / "site", "index.html")
+    assert "No pictures in this copy of the site" in index.text and not index.loads[1:]  # the style sheet only
+    assert len(list((tmp_path / "site" / "entity").glob("*.html"))) == report.entities > 60

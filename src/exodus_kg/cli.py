@@ -902,6 +902,8 @@ def site_command(state: State, output: str) -> None:
         f"wrote {report.pages} pages ({report.entities} entities, {report.queries} saved queries) and "
         f"{report.pictures} pictures to {_shown_path(output)} in {report.seconds:.1f} s"
     )
+    if report.pictures_left_out:
+        _stderr_progress(f"warning: no pictures: {report.pictures_left_out}")
 
 
 @cli.command("push")

@@ -391,7 +391,7 @@ def render(dot: str, output_format: str) -> bytes:
     try:
         drawn = graphviz.pipe("dot", output_format, dot.encode("utf-8"), quiet=True)
     except graphviz.ExecutableNotFound:
-        raise UsageError(
+        raise GraphvizMissing(
             "Graphviz's `dot` program is not installed; install Graphviz (Debian: apt-get install graphviz)"
         ) from None
     except graphviz.CalledProcessError as error:
@@ -404,6 +404,10 @@ def render(dot: str, output_format: str) -> bytes:
         start = text.find("<svg")
         return (text[:start] + stamp + text[start:]).encode("utf-8")
     return _png_with_text(drawn, SOURCE_KEY, digest)
+
+
+class GraphvizMissing(UsageError):
+    """Graphviz's `dot` program is not installed."""
 
 
 def _png_with_text(png: bytes, key: str, value: str) -> bytes:

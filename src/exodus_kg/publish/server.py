@@ -137,7 +137,9 @@ def site_folder(entry: Path, project, store, progress: Callable[[str], None] | N
     if not (target / "index.html").is_file():
         if progress:
             progress("writing the site (once per build)")
-        build_site(project, store, target, stats=graph_stats(store))
+        report = build_site(project, store, target, stats=graph_stats(store))
+        if report.pictures_left_out and progress:
+            progress(f"warning: the site has no pictures: {report.pictures_left_out}")
     return target
 
 

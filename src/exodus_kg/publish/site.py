@@ -47,6 +47,7 @@ class SiteReport:
     entities: int = 0
     queries: int = 0
     pictures: int = 0
+    pictures_left_out: str = ""  # why, when Graphviz is missing
     seconds: float = 0.0
     files: list[str] = field(default_factory=list)
 
@@ -238,10 +239,15 @@ def build_site(project, store: ox.Store, output: str | Path, *, stats: dict | No
         shutil.copytree(STATIC, staging / "static")
         (staging / "pictures").mkdir()
         drawn = []
-        for name in SITE_PICTURES:
-            dot = pictures.draw_dot(store, name)
-            (staging / "pictures" / f"{name}.svg").write_bytes(pictures.render(dot, "svg"))
-            drawn.append({"name": name, "description": pictures.PICTURES[name][1]})
+        try:
+            for name in SITE_PICTURES:
+                dot = pictures.draw_dot(store, name)
+                (staging / "pictures" / f"{name}.svg").write_bytes(pictures.render(dot, "svg"))
+                drawn.append({"name": name, "description": pictures.PICTURES[name][1]})
+        except pictures.GraphvizMissing as error:
+            # The pages matter more than the pictures: a machine without Graphviz still gets them.
+            drawn = []
+            report.pictures_left_out = str(error)
         report.pictures = len(drawn)
 
         for entity in entities:
@@ -264,6 +270,7 @@ def build_site(project, store: ox.Store, output: str | Path, *, stats: dict | No
             "index.html",
             "index.html",
             pictures=drawn,
+            pictures_left_out=report.pictures_left_out,
             kinds=sorted(by_kind.items()),
             queries=queries,
             stats=stats or {},
