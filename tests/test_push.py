@@ -147,6 +147,18 @@ def test_the_built_graph_arrives_whole(server):
     assert result.sent == len(quads)
 
 
+def test_the_built_graph_goes_graph_by_graph_by_the_graph_store_protocol(server):
+    """The build skolemises its blank nodes, so no node is shared between two named graphs and each
+    graph can travel in its own Graph Store requests."""
+    from exodus_kg.pipeline import build
+    from exodus_kg.project import find_project
+
+    quads = list(build.open_built(find_project(Path(__file__).resolve().parent.parent)))
+    result = push.push(quads, endpoints(server), protocol="gsp")
+    assert canonical(stored(server)) == canonical(quads)
+    assert result.protocol == "gsp" and len(result.graphs) == 4
+
+
 # --- replace and append ---------------------------------------------------------------------------------
 
 

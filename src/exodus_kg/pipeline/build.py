@@ -226,6 +226,8 @@ def _write_entry(
     import shutil
     import tempfile
 
+    from exodus_kg.rdf.skolemisation import skolemise
+
     started = time.perf_counter()
     root = entry.parent
     root.mkdir(parents=True, exist_ok=True)
@@ -233,6 +235,9 @@ def _write_entry(
     trash = root / f"{TRASH_PREFIX}{os.getpid()}-{staging.name}"
     try:
         quads, counts, skipped = _to_quads(layers)
+        # Blank nodes become stable IRIs, so each named graph stands alone (a Graph Store push, a
+        # graph replaced by itself) and a rebuild names them the same.
+        quads = skolemise(quads)
         ox.serialize(quads, output=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
         store = ox.Store(str(staging / STORE_DIR))
         store.bulk_load(path=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
