@@ -279,3 +279,30 @@ def test_kill_9_of_serve_takes_the_oxigraph_child_down(entry):
             time.sleep(0.05)
         assert not any(_alive(pid) for pid in engines), "the oxigraph child outlived exodus serve"
         assert port_is_closed(running.port)
+
+
+def test_a_failing_request_gets_500_one_line_and_the_server_goes_on(capfd):
+    """A bug behind one route must not print a traceback or stop the front."""
+    from exodus_kg.publish.front_server import FrontServer
+
+    class Broken:
+        def answer(self, *_args, **_kwargs):
+            raise RuntimeError("boom\x1b]0;retitled\x07")
+
+    front = FrontServer("127.0.0.1", 0, "http://127.0.0.1:9", accepted_hosts={"127.0.0.1"}, reconciler=Broken())
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{front.server_address[1]}"
+    try:
+        for _ in range(2):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(f"{base}/reconcile", timeout=10)
+            assert failed.value.code == 500
+        with pytest.raises(urllib.error.HTTPError) as engine_down:
+            urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=10)
+        assert engine_down.value.code == 502  # the engine is not listening: said so, not a hang
+    finally:
+        front.shutdown()
+        front.server_close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and err.count("failed: RuntimeError: boom") == 2
+    assert "\x1b" not in err

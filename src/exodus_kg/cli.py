@@ -1086,6 +1086,8 @@ def serve_command(
     entry = ensure_built(project, progress=_stderr_progress)
     store = _open_store(state, no_inference=False)
     site_dir = server.site_folder(entry, project, store, progress=_stderr_progress)
+    reconciler = Reconciler.from_store(store)
+    del store  # the engine serves the queries; this process keeps no handle on the build's store
     code = server.serve(
         entry,
         host,
@@ -1094,7 +1096,7 @@ def serve_command(
         allowed_hosts=allowed_hosts,
         allow_service=allow_service,
         site_dir=site_dir,
-        reconciler=Reconciler.from_store(store),
+        reconciler=reconciler,
         say=click.echo,
         progress=_stderr_progress,
     )

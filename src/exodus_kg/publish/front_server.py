@@ -54,6 +54,18 @@ class FrontServer(ThreadingHTTPServer):
         self.reconciler = reconciler
         super().__init__((host, port), FrontHandler)
 
+    def handle_error(self, request, client_address):
+        # One line on stderr instead of socketserver's traceback; the client got a 500 or a cut answer.
+        import sys
+
+        from exodus_kg.query.result_formats import terminal_safe
+
+        error = sys.exc_info()[1]
+        print(
+            terminal_safe(f"exodus serve: a request from {client_address[0]} failed: {type(error).__name__}: {error}"),
+            file=sys.stderr,
+        )
+
 
 def host_name(header: str | None) -> str | None:
     """The name in a Host header without its port: ``[::1]:80`` -> ``::1``, ``a.b:80`` -> ``a.b``."""
@@ -102,6 +114,15 @@ class FrontHandler(BaseHTTPRequestHandler):
                 "only (exodus serve --allow-host NAME adds one)\n",
             )
             return
+        try:
+            self._dispatch()
+        except Exception:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._plain(500, "internal error; see the terminal of exodus serve\n")
+            raise
+
+    def _dispatch(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         try:
             body = self._body()
