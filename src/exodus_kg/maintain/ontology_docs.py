@@ -156,7 +156,7 @@ def class_diagram(graph: Graph) -> str:
     parts: list[tuple[str, list[str]]] = []
 
     statements = _descendants(graph, exo("Statement"))
-    lines = []
+    lines = ["    direction LR"]  # the kinds stack down the page instead of one row as wide as 27 boxes
     for cls in statements:
         lines += _class_line(graph, cls, _members(graph, cls))
     for cls in statements:
