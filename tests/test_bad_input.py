@@ -308,10 +308,15 @@ def test_export_into_a_missing_folder_or_onto_a_folder(project, tmp_path):
 # --- saved queries and their parameters ----------------------------------------------------------
 
 TEST_QUERY = """#+ summary: Statements reported since a day (a test query of tests/test_bad_input.py)
-#+ description: Typed parameters: a required date, an integer and a gYear with defaults.
-#+ param: since - date - required - the first day
-#+ param: limit - integer - 5 - at most this many rows
-#+ param: year - gYear - 2024 - unused in the pattern but checked
+#+ description: >-
+#+   Typed parameters: a required date, an integer and a gYear with defaults.
+#+ params:
+#+   - since: date - the first day
+#+   - limit: integer - at most this many rows
+#+   - year: gYear - unused in the pattern but checked
+#+ defaults:
+#+   - limit: 5
+#+   - year: 2024
 PREFIX exo: <https://w3id.org/exodus-kg/ontology#>
 SELECT ?statement ?date WHERE {
   ?statement exo:date ?date .

@@ -92,7 +92,7 @@ def test_queries_lists_names_summaries_and_parameters(run):
     assert result.exit_code == 0
     assert re.search(r"^departures-from +Who left an organization", result.output, re.M)
     assert "-p organization (iri, default exd:acme): the organization left" in result.output
-    assert "-p older_than (integer, required)" in result.output
+    assert "-p olderThan (integer, required)" in result.output
     assert "5 saved queries" in result.output
 
 
@@ -101,7 +101,7 @@ def test_queries_as_json(run):
     listing = {item["name"]: item for item in json.loads(result.output)}
     assert set(listing) == {"departures-from", "has-departure", "people", "people-count", "person-graph"}
     assert listing["people-count"]["params"] == [
-        {"name": "older_than", "type": "integer", "default": None, "description": "the age to compare with"}
+        {"name": "olderThan", "type": "integer", "default": None, "description": "the age to compare with"}
     ]
     assert listing["people"]["tags"] == ["people", "test"]
 
@@ -127,11 +127,11 @@ def test_query_select_in_every_format(run, output_format):
 
 
 def test_query_with_parameters(run):
-    result = run("query", "departures-from", "-p", "min_age", "40", "-f", "csv")
+    result = run("query", "departures-from", "-p", "minAge", "40", "-f", "csv")
     assert result.output.splitlines()[1:] == [
         "https://w3id.org/exodus-kg/id/alice,https://w3id.org/exodus-kg/vocab/stated"
     ]
-    result = run("query", "people-count", "-p", "older_than", "36", "-f", "csv")
+    result = run("query", "people-count", "-p", "olderThan", "36", "-f", "csv")
     assert result.output.splitlines() == ["people", "1"]
 
 
@@ -158,13 +158,13 @@ def test_query_no_inference(run):
     ("args", "message"),
     [
         (["query", "peple"], "no saved query named 'peple'; did you mean people or people-count?"),
-        (["query", "people-count"], "query people-count: missing parameter older_than"),
+        (["query", "people-count"], "query people-count: missing parameter olderThan"),
         (["query", "people", "-p", "x", "1"], "query people: unknown parameter 'x'; it takes no parameters"),
         (
-            ["query", "people-count", "-p", "older_than", "old"],
-            "parameter older_than: 'old' is not an integer",
+            ["query", "people-count", "-p", "olderThan", "old"],
+            "parameter olderThan: 'old' is not an integer",
         ),
-        (["query", "people-count", "-p", "older_than", "1", "-p", "older_than", "2"], "given twice"),
+        (["query", "people-count", "-p", "olderThan", "1", "-p", "olderThan", "2"], "given twice"),
         (["query", "people", "-f", "ttl"], "format ttl does not fit a SELECT query"),
         (
             ["sparql", "SELECT * WHERE { ?s nope:x ?o }"],
@@ -365,13 +365,13 @@ def test_plain_query_parser_reads_every_option():
     "args",
     [
         ["query", "departures-from", "-f", "csv"],
-        ["query", "departures-from", "-p", "min_age", "40", "-f", "json"],
+        ["query", "departures-from", "-p", "minAge", "40", "-f", "json"],
         ["query", "people"],
         ["query", "person-graph", "-f", "ttl", "--no-inference"],
         ["query", "has-departure", "-p", "person", "bob"],
         ["query", "peple"],
         ["query", "people-count"],
-        ["query", "people-count", "-p", "older_than", "x"],
+        ["query", "people-count", "-p", "olderThan", "x"],
         ["query", "people", "-f", "nt"],
     ],
 )

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from exodus_kg.cli import cli
 from exodus_kg.errors import UsageError
 from exodus_kg.query import saved_queries
+from exodus_kg.rdf.sparql_text import service_targets
 from exodus_kg.wikidata import federated
 from exodus_kg.wikidata.federated import (
     load_dataset,
     require_service_opt_in,
     run_federated,
     run_text,
-    service_targets,
     wikidata_redirect,
 )
 from exodus_kg.wikidata.links import WIKIDATA_ENDPOINT

@@ -33,7 +33,8 @@ EXD = "https://w3id.org/exodus-kg/id/"
 
 LABEL_QUERY = """#+ summary: Entities labelled exactly the given text (a test query of tests/test_injection.py)
 #+ description: The parameter is compared with every label and projected, so that its value comes back.
-#+ param: label - string - required - the exact label
+#+ params:
+#+   - label: string - the exact label
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT DISTINCT ?entity ?_label WHERE {
   ?entity rdfs:label ?name .
@@ -44,13 +45,15 @@ ORDER BY ?entity
 
 ECHO_QUERY = """#+ summary: The given text, as the query received it (a test query of tests/test_injection.py)
 #+ description: One row holding the parameter.
-#+ param: value - string - required - any text
+#+ params:
+#+   - value: string - any text
 SELECT ?_value WHERE { }
 """
 
 ABOUT_QUERY = """#+ summary: Every predicate and object of one subject (a test query of tests/test_injection.py)
 #+ description: The subject is an IRI parameter.
-#+ param: entity - iri - required - the subject
+#+ params:
+#+   - entity: iri - the subject
 SELECT DISTINCT ?p ?o WHERE { ?_entity_iri ?p ?o }
 """
 

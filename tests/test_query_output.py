@@ -240,7 +240,8 @@ def test_the_printed_query_binds_a_parameter_inside_a_subquery(tmp_path, fixture
 
     path = tmp_path / "labelled.rq"
     path.write_text(
-        "#+ summary: s\n#+ description: d\n#+ param: label - string - Alice Example - the label\n"
+        "#+ summary: s\n#+ description: d\n#+ params:\n#+   - label: string - the label\n"
+        "#+ defaults:\n#+   - label: Alice Example\n"
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
         "SELECT ?e WHERE { { SELECT ?e WHERE { ?e rdfs:label ?l FILTER (STR(?l) = ?_label) } } }\n",
         encoding="utf-8",
@@ -266,14 +267,14 @@ BODY = "SELECT ?p WHERE { ?p a exo:Person ; exo:age ?age FILTER (?age > ?_min) }
     ("header", "body", "message"),
     [
         (
-            "#+ summary: s\n#+ description: d\n#+ param: min - integer - forty - the age\n",
+            "#+ summary: s\n#+ description: d\n#+ params:\n#+   - min: integer - the age\n#+ defaults:\n#+   - min: forty\n",
             BODY,
             "the default of parameter min is wrong: query broken: parameter min: 'forty' is not an integer",
         ),
         (
-            "#+ summary: s\n#+ description: d\n#+ param: min - integer - 1 - a\n#+ param: min - integer - 2 - b\n",
+            "#+ summary: s\n#+ description: d\n#+ params:\n#+   - min: integer - a\n#+   - min: integer - b\n",
             BODY,
-            "parameter min is declared twice in the header",
+            "broken.rq:5: 'min' is given twice under 'params'",
         ),
         (
             "#+ summary: s\n#+ description: d\n",
@@ -281,7 +282,7 @@ BODY = "SELECT ?p WHERE { ?p a exo:Person ; exo:age ?age FILTER (?age > ?_min) }
             "the query uses ?_min but the header declares no such parameter",
         ),
         (
-            "#+ summary: s\n#+ description: d\n#+ param: min - integer - 1 - a\n#+ param: max - integer - 2 - b\n",
+            "#+ summary: s\n#+ description: d\n#+ params:\n#+   - min: integer - a\n#+   - max: integer - b\n",
             BODY,
             "parameter ?_max is declared in the header but the query never uses it",
         ),
@@ -301,7 +302,8 @@ def test_a_byte_order_mark_keeps_the_header(scratch_project):
     """Regression: a saved query starting with a BOM lost its header (summary, parameters)."""
     path = scratch_project.queries_dir / "bom.rq"
     path.write_text(
-        "\ufeff#+ summary: With a BOM\n#+ description: d\n#+ param: min - integer - 40 - the age\n"
+        "\ufeff#+ summary: With a BOM\n#+ description: d\n#+ params:\n#+   - min: integer - the age\n"
+        "#+ defaults:\n#+   - min: 40\n"
         "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\n" + BODY,
         encoding="utf-8",
     )

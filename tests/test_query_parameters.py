@@ -31,12 +31,16 @@ EXD = "https://w3id.org/exodus-kg/id/"
 
 HEADER = """\
 #+ summary: People who left
-#+ description: First line of the description,
+#+ description: >-
+#+   First line of the description,
 #+   and its continuation.
-#+ tags: people, departures
-#+ param: person - iri - exd:alice - the person who left
-#+ param: since - gYear - required - the first year
-# An ordinary comment ends nothing.
+#+ tags: [people, departures]
+#+ params:
+#+   - person: iri - the person who left
+#+   - since: gYear - the first year
+#+ defaults:
+#+   - person: https://w3id.org/exodus-kg/id/alice
+# An ordinary comment ends the header.
 PREFIX exo: <https://w3id.org/exodus-kg/ontology#>
 SELECT ?x WHERE { ?x exo:person ?_person_iri FILTER (?y >= ?_since) }
 """
@@ -61,7 +65,7 @@ def test_header_is_parsed():
     assert query.description == "First line of the description, and its continuation."
     assert query.tags == ["people", "departures"]
     assert query.params == [
-        Param("person", "iri", "exd:alice", "the person who left"),
+        Param("person", "iri", EXD + "alice", "the person who left"),
         Param("since", "gYear", None, "the first year"),
     ]
     assert [p.variable for p in query.params] == ["_person_iri", "_since"]
@@ -75,27 +79,30 @@ def test_header_is_parsed():
     ("line", "message"),
     [
         ("#+ sumary: typo", "unknown header key 'sumary'"),
-        ("#+ param: person - iri - exd:alice", "a param line is 'name - type - default - description'"),
-        ("#+ param: person - uri - exd:alice - who", "unknown type 'uri'"),
-        ("#+ param: person_iri - iri - exd:alice - who", "bad parameter name 'person_iri'"),
-        ("#+ param: 2x - string - a - b", "bad parameter name '2x'"),
+        ("#+ params:\n#+   - person: iri", "a param is '- name: type - description'"),
+        ("#+ params:\n#+   - person: uri - who", "unknown type 'uri'"),
+        ("#+ params:\n#+   - person_iri: iri - who", "bad parameter name 'person_iri'"),
+        ("#+ params:\n#+   - x2y: string - b\n#+   - 2x: string - b", "each item of 'params' is '- name: value'"),
+        ("#+ params:\n#+   - a: string - b\n#+   - a: string - c", "'a' is given twice under 'params'"),
+        ("#+ params:\n#+   - a: string - b\n#+ defaults:\n#+   - b: x", "'defaults' names 'b'"),
+        ("#+ tags: people, departures", "'tags' is a list"),
     ],
 )
 def test_bad_header_lines_are_named_with_file_and_line(line, message):
     text = f"#+ summary: s\n{line}\nASK {{}}\n"
+    number = line.count("\n") + 2
     with pytest.raises(InputError) as caught:
         parse_header(text, Path("queries/x.rq"))
-    assert str(caught.value).startswith("queries/x.rq:2:")
+    assert str(caught.value).startswith(f"queries/x.rq:{number}:")
     assert message in str(caught.value)
 
 
 def test_header_problems_find_mismatched_parameters():
-    text = "#+ summary: s\n#+ param: a - string - x - d\n#+ param: a - string - y - d\nSELECT ?_b WHERE {}\n"
+    text = "#+ summary: s\n#+ params:\n#+   - a: string - d\nSELECT ?_b WHERE {}\n"
     problems = header_problems(saved(text))
     assert "no '#+ description:' line" in problems
-    assert "?_b is used but not declared with '#+ param:'" in problems
+    assert "?_b is used but not declared under '#+ params:'" in problems
     assert "parameter ?_a is declared but not used" in problems
-    assert "parameter a is declared twice" in problems
 
 
 def test_variables_in_strings_iris_and_comments_are_not_parameters():
@@ -180,7 +187,10 @@ def test_bind_uses_defaults_and_names_the_problem():
 
 
 def test_query_prefixes_expand_iri_values():
-    text = "#+ summary: s\n#+ param: x - iri - ex:thing - d\nPREFIX ex: <http://example.org/ns#>\nASK { ?_x_iri ?p ?o }\n"
+    text = (
+        "#+ summary: s\n#+ params:\n#+   - x: iri - d\n#+ defaults:\n#+   - x: ex:thing\n"
+        "PREFIX ex: <http://example.org/ns#>\nASK { ?_x_iri ?p ?o }\n"
+    )
     assert saved(text).bind({}, {})[0].value == "http://example.org/ns#thing"
 
 
@@ -205,9 +215,9 @@ def test_fixture_queries_have_complete_headers(fixture_project):
     ("name", "values"),
     [
         ("departures-from", {}),
-        ("departures-from", {"min_age": "40"}),
-        ("people-count", {"older_than": "36"}),
-        ("people-count", {"older_than": "100"}),
+        ("departures-from", {"minAge": "40"}),
+        ("people-count", {"olderThan": "36"}),
+        ("people-count", {"olderThan": "100"}),
         ("has-departure", {"person": "exd:bob"}),
         ("has-departure", {"person": "exd:acme"}),
     ],

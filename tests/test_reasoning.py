@@ -21,6 +21,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Literal, Namespace, URIRef
 from exodus_kg.errors import CheckFailed, InputError
 from exodus_kg.pipeline import reasoning
 from exodus_kg.query.explanation import NodeExplanation, explain, parse_target, render_text
+from exodus_kg.rdf.terms import TermMap
 from exodus_kg.rdf.vocabulary import EXO, EXV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,7 +212,7 @@ def test_fixpoint_is_reached(ontology, names):
     data, result = _case(names)
     store = ox.Store()
     full = ontology + data + result.triples
-    terms = reasoning._TermMap()
+    terms = TermMap()
     store.extend(terms.quad(triple) for triple in full)
     for rule in reasoning.load_rules(RULE_FILES):
         new = [t for t in store.query(rule.text) if ox.Quad(t.subject, t.predicate, t.object) not in store]

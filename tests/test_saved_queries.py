@@ -27,7 +27,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from exodus_kg.pipeline import build
 from exodus_kg.project import find_project
-from exodus_kg.query.engine import mask_non_code, run_query
+from exodus_kg.query.engine import run_query
 from exodus_kg.query.saved_queries import (
     SavedQuery,
     discover,
@@ -35,6 +35,7 @@ from exodus_kg.query.saved_queries import (
     to_oxigraph_substitutions,
     to_rdflib_bindings,
 )
+from exodus_kg.rdf.sparql_text import mask_non_code
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
@@ -44,6 +45,7 @@ NAMES = sorted(QUERIES)
 SELECTS = [name for name in NAMES if QUERIES[name].form in ("SELECT", "ASK")]
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+EXV_FIRM = "https://w3id.org/exodus-kg/vocab/firm"
 NUMERIC = {
     XSD + name
     for name in (
@@ -275,7 +277,7 @@ def _column(answer, name):
 FIRM_BY_DEFAULT = [
     name
     for name in NAMES
-    if any(param.name == "certainty" and param.default == "exv:firm" for param in QUERIES[name].params)
+    if any(param.name == "certainty" and param.default == EXV_FIRM for param in QUERIES[name].params)
 ]
 
 

@@ -22,11 +22,13 @@ from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import SH, SKOS
 
 from exodus_kg.cli import cli
-from exodus_kg.errors import CheckFailed
-from exodus_kg.pipeline import validation
+from exodus_kg.errors import CheckFailed, InputError
+from exodus_kg.pipeline import sparql_checks, validation
 from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
 from exodus_kg.pipeline.validation import validate, validate_for_build, validate_graphs
+from exodus_kg.pipeline.validation_report import SEVERITIES
 from exodus_kg.project import Project
+from exodus_kg.rdf.terms import TermMap
 from support import jena_shacl
 from support.shape_reports import expected_keys, outcome_keys, result_key, show
 
@@ -56,7 +58,7 @@ def shapes(project):
 
 @pytest.fixture(scope="session")
 def checks(project):
-    return validation.load_checks(project.check_files())
+    return sparql_checks.load_checks(project.check_files())
 
 
 @pytest.fixture(scope="session")
@@ -389,14 +391,14 @@ def test_check_files_are_named_for_what_they_forbid(project, checks):
     assert len(checks) == len(project.check_files()) >= 10
     for check in checks:
         assert check.path.name.endswith("-violation.rq")
-        assert check.summary and check.severity in validation.SEVERITIES
+        assert check.summary and check.severity in SEVERITIES
 
 
 def test_a_check_without_focus_node_is_an_input_error(tmp_path, fixture_context, ontology, shapes):
     path = tmp_path / "wrong-violation.rq"
     path.write_text("#+ summary: wrong\nSELECT ?s WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
-    with pytest.raises(validation.InputError, match="focusNode"):
-        validate_graphs(fixture_context, ontology, shapes, [validation.load_check(path)])
+    with pytest.raises(InputError, match="focusNode"):
+        validate_graphs(fixture_context, ontology, shapes, [sparql_checks.load_check(path)])
 
 
 @pytest.fixture(scope="session")
@@ -408,13 +410,14 @@ def all_invalid_data(fixture_context, ontology):
 
 def test_checks_give_the_same_rows_in_rdflib_and_oxigraph(all_invalid_data, checks):
     """The checks run in pyoxigraph; rdflib's independent SPARQL engine returns the same rows."""
-    store = validation.to_oxigraph(all_invalid_data)
+    terms = TermMap()
+    store = terms.store(all_invalid_data)
     total = 0
     for check in checks:
         oxigraph_rows = {
             tuple(
                 result_key(
-                    *(validation._from_oxigraph(row[v]) for v in ("focusNode", "path", "value")),
+                    *(terms.from_ox(row[v]) for v in ("focusNode", "path", "value")),
                     None,
                     None,
                     None,
@@ -524,13 +527,13 @@ def test_warnings_are_reported_but_do_not_fail(fixture_context, ontology, shapes
     path = tmp_path / "note-missing-violation.rq"
     path.write_text(
         "#+ summary: A passage without an English label\n#+ severity: Warning\n"
-        "#+ message: {?focusNode} has no English label.\n"
+        "#+ message: >-\n#+   {?focusNode} has no English label.\n"
         "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\n"
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
         "SELECT ?focusNode WHERE { ?focusNode a exo:Passage ; exo:passageIndex 1 }\n",
         encoding="utf-8",
     )
-    outcome = validate_graphs(fixture_context, ontology, shapes, [validation.load_check(path)])
+    outcome = validate_graphs(fixture_context, ontology, shapes, [sparql_checks.load_check(path)])
     assert outcome.conforms
     assert outcome.counts() == {"Violation": 0, "Warning": 1, "Info": 0}
     text = outcome.text_report()

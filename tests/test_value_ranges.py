@@ -147,7 +147,7 @@ def test_an_out_of_range_parameter_through_the_command_line(tmp_path):
     project = clone_built_article(tmp_path / "project")
     query = project / "queries" / "since.rq"
     query.write_text(
-        "#+ summary: s\n#+ description: d\n#+ param: year - gYear - 2024 - the year\n"
+        "#+ summary: s\n#+ description: d\n#+ params:\n#+   - year: gYear - the year\n#+ defaults:\n#+   - year: 2024\n"
         "SELECT ?y WHERE { BIND (YEAR(?_year) AS ?y) }\n",
         encoding="utf-8",
     )

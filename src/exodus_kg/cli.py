@@ -254,7 +254,13 @@ def queries_command(state: State, output_format: str, verbose: bool) -> None:
                 "tags": query.tags,
                 "file": str(query.path),
                 "params": [
-                    {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                    {
+                        "name": p.name,
+                        "type": p.type,
+                        "default": p.default,
+                        "description": p.description,
+                        **({"values": list(p.choices)} if p.choices else {}),
+                    }
                     for p in query.params
                 ],
             }
@@ -265,6 +271,11 @@ def queries_command(state: State, output_format: str, verbose: bool) -> None:
     if not found:
         click.echo(f"No saved queries in {project.queries_dir}.")
         return
+    from exodus_kg.query.engine import compact_iri
+
+    def shown(param, value: str) -> str:
+        return compact_iri(value) if param.type == "iri" else value
+
     width = max(len(query.name) for query in found)
     for query in found:
         click.echo(f"{query.name:<{width}}  {query.summary}")
@@ -273,8 +284,11 @@ def queries_command(state: State, output_format: str, verbose: bool) -> None:
         if verbose:
             click.echo(f"{'':<{width}}    file: {query.path}")
         for param in query.params:
-            default = "required" if param.required else f"default {param.default}"
+            default = "required" if param.required else f"default {shown(param, param.default)}"
             click.echo(f"{'':<{width}}    -p {param.name} ({param.type}, {default}): {param.description}")
+            if verbose and param.choices:
+                values = ", ".join(shown(param, choice) for choice in param.choices)
+                click.echo(f"{'':<{width}}      one of: {values}")
     click.echo(f"\n{len(found)} saved queries. Run one with: exodus query NAME [-p NAME VALUE]...")
 
 
@@ -356,7 +370,8 @@ def sparql_command(
     """
     from exodus_kg.query.engine import PREFIXES, run_query
     from exodus_kg.query.result_formats import render
-    from exodus_kg.query.saved_queries import Param, check_value, declared_prefixes, to_oxigraph_substitutions
+    from exodus_kg.query.saved_queries import Param, check_value, to_oxigraph_substitutions
+    from exodus_kg.rdf.sparql_text import declared_prefixes
 
     output_format = _output_format(output_format, output)
     text, source = _read_query_argument(query)
@@ -762,7 +777,8 @@ def validate_command(state: State, files: tuple[str, ...], output_format: str) -
     """
     from pathlib import Path
 
-    from exodus_kg.pipeline.validation import ShapeViolations, validate
+    from exodus_kg.pipeline.validation import validate
+    from exodus_kg.pipeline.validation_report import ShapeViolations
 
     outcome = validate(state.project(), [Path(name) for name in files])
     click.echo(outcome.serialize(output_format), nl=False)

@@ -10,6 +10,8 @@ Exit codes (documented in ``exodus --help`` and the README):
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -66,3 +68,21 @@ class RemoteError(ExodusError):
 
 class QueryMemoryExceeded(QueryTimeout):
     """A query outgrew the memory allowed it; like a timed-out one, it is abandoned, not waited for."""
+
+
+# C0 and C1 controls (ESC, BEL, NUL...) and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
+# U+200E, U+200F, U+061C), which would reorder what the terminal shows around them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_for_terminal(text: str) -> str:
+    """``text`` with control and bidirectional-override characters written as escapes (\\x1b,
+    \\u202e): messages quote queries and data from outside, and a terminal obeys such characters."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda match: _escape_char(match.group(0)), text)
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

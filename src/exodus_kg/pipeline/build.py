@@ -302,33 +302,19 @@ def _to_quads(layers: dict[str, rdflib.Graph]) -> tuple[list[ox.Quad], dict[str,
     (an evidence node, an amount) keeps pointing at it. Generalised triples that a reasoner may
     produce (a literal as subject) are not RDF and are left out.
     """
-    import rdflib
+    from exodus_kg.rdf.terms import TermMap, is_rdf_triple
 
-    blank_nodes: dict[rdflib.BNode, ox.BlankNode] = {}
-
-    def term(node):
-        if isinstance(node, rdflib.URIRef):
-            return ox.NamedNode(str(node))
-        if isinstance(node, rdflib.BNode):
-            if node not in blank_nodes:
-                blank_nodes[node] = ox.BlankNode()
-            return blank_nodes[node]
-        if node.language:
-            return ox.Literal(str(node), language=node.language)
-        if node.datatype:
-            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
-        return ox.Literal(str(node))
-
+    terms = TermMap()
     quads: list[ox.Quad] = []
     counts: dict[str, int] = {}
     skipped = 0
     for graph_name, graph in layers.items():
         graph_node = ox.NamedNode(graph_name)
         before = len(quads)
-        for subject, predicate, obj in graph:
-            if isinstance(subject, rdflib.Literal) or not isinstance(predicate, rdflib.URIRef):
+        for triple in graph:
+            if not is_rdf_triple(triple):
                 skipped += 1
                 continue
-            quads.append(ox.Quad(term(subject), term(predicate), term(obj), graph_node))
+            quads.append(terms.quad(triple, graph_node))
         counts[graph_name] = len(quads) - before
     return quads, counts, skipped

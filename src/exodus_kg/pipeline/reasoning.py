@@ -60,7 +60,6 @@ What is kept (everything else the closure entails is dropped, and so is anything
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +70,9 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 from exodus_kg.errors import CheckFailed, ExodusError, InputError
+from exodus_kg.rdf.query_files import LIST, TEXT, read_header, read_text
+from exodus_kg.rdf.sparql_text import construct_parts, makes_blank_nodes, refuse_service
+from exodus_kg.rdf.terms import TermMap, is_rdf_triple
 
 EXO = "https://w3id.org/exodus-kg/ontology#"
 EXV = "https://w3id.org/exodus-kg/vocab/"
@@ -81,7 +83,6 @@ DCTERMS_SOURCE = URIRef("http://purl.org/dc/terms/source")
 DERIVED_BY = URIRef(EXO + "derivedBy")
 
 BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
-_XSD_STRING = str(XSD.string)
 _VOCABULARY_NAMESPACES = (*BUILTIN_NAMESPACES, EXO)
 _RDF_TYPE = RDF.type
 _OWL_SAME_AS = OWL.sameAs
@@ -175,81 +176,35 @@ class Inference:
     dropped: int = 0
 
 
-_HEADER_LINE = re.compile(r"^#\+\s?(?:(?P<key>[a-z-]+):\s?)?(?P<value>.*)$")
-_HEADER_KEYS = {"summary", "description", "derives", "from", "tags"}
-_LEXICAL_NOISE = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>")
-
-
-def _mask(text: str) -> str:
-    """Blank out comments, strings and IRIs (same length), so that keywords and braces in them are not
-    mistaken for the query's own."""
-    return _LEXICAL_NOISE.sub(lambda match: " " * len(match.group(0)), text)
-
-
-def construct_parts(text: str) -> tuple[str, str, str]:
-    """A CONSTRUCT query -> (prologue, template without its braces, the rest from WHERE on).
-
-    Raises ValueError when the text has no CONSTRUCT template.
-    """
-    masked = _mask(text)
-    match = re.search(r"\bCONSTRUCT\s*\{", masked, re.I)
-    if not match:
-        raise ValueError("no CONSTRUCT { ... } template")
-    depth = 0
-    for index in range(match.end() - 1, len(masked)):
-        depth += masked[index] == "{"
-        depth -= masked[index] == "}"
-        if depth == 0:
-            return text[: match.start()], text[match.end() : index], text[index + 1 :]
-    raise ValueError("unbalanced braces in the CONSTRUCT template")
+RULE_HEADER = {"summary": TEXT, "description": TEXT, "derives": TEXT, "from": TEXT, "tags": LIST}
 
 
 def parse_rule(path: Path) -> Rule:
     """Read one rule file; InputError names the file when the header or the query form is wrong."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read the rule ({error})") from None
-    fields: dict[str, list[str]] = {}
-    key = None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.startswith("#+"):
-            break
-        match = _HEADER_LINE.match(line)
-        if match and match.group("key") and not line.startswith("#+  "):
-            key = match.group("key")
-            if key not in _HEADER_KEYS:
-                known = ", ".join(sorted(_HEADER_KEYS))
-                raise InputError(f"{path}:{number}: unknown rule header key {key!r} (known: {known})")
-            fields.setdefault(key, []).append(match.group("value").strip())
-        elif key is not None:
-            fields[key].append(line[2:].strip())
-    summary = " ".join(fields.get("summary", []))
-    if not summary:
+    text = read_text(path, "rule")
+    fields = read_header(text, path, RULE_HEADER)
+    if not fields.get("summary"):
         raise InputError(f"{path}: a rule needs a '#+ summary:' header line saying what it derives")
     try:
         _prologue, template, _where = construct_parts(text)
     except ValueError as error:
         raise InputError(f"{path}: a rule must be a SPARQL CONSTRUCT query ({error})") from None
-    if re.search(r"\[|\b_:", _mask(template)):
+    if makes_blank_nodes(template):
         raise InputError(
             f"{path}: the CONSTRUCT template creates blank nodes, a fresh one every round, so the rules "
             "would never reach a fixpoint; build IRIs with IRI(CONCAT(...)) instead"
         )
-    from exodus_kg.query.engine import refuse_service
-
     refuse_service(text, str(path))  # a build never goes to the network
-    tags = tuple(tag.strip() for tag in " ".join(fields.get("tags", [])).split(",") if tag.strip())
     return Rule(
         name=path.stem,
         path=path,
         text=text,
-        summary=summary,
-        description=" ".join(fields.get("description", [])),
-        derives=" ".join(fields.get("derives", [])),
-        premises=" ".join(fields.get("from", [])),
-        tags=tags,
+        summary=fields["summary"],
+        description=fields.get("description", ""),
+        derives=fields.get("derives", ""),
+        premises=fields.get("from", ""),
+        tags=tuple(fields.get("tags", ())),
     )
 
 
@@ -310,7 +265,7 @@ def run_inference(
         raise ExodusError(f"unknown closure {closure!r}: use auto, sparql or owlrl")
     active = [rule for rule in rule_list if closure == "sparql" or not rule.is_owl_rl]
 
-    terms = _TermMap()
+    terms = TermMap(new_blank_nodes=False)
     store = ox.Store()
     store.extend(terms.quad(triple) for graph in (ontology, data) for triple in graph)
     # Read back, so that literals are in the store's canonical form when compared below.
@@ -369,7 +324,7 @@ def _as_rules(rules: Sequence[Path] | Sequence[Rule] | None) -> list[Rule]:
     return [rule if isinstance(rule, Rule) else parse_rule(Path(rule)) for rule in rules]
 
 
-def _owlrl_step(store: ox.Store, terms: _TermMap) -> None:
+def _owlrl_step(store: ox.Store, terms: TermMap) -> None:
     """One owlrl closure over the whole store; add the new triples to it."""
     import owlrl
 
@@ -381,29 +336,29 @@ def _owlrl_step(store: ox.Store, terms: _TermMap) -> None:
         graph
     )
     for triple in graph:
-        if triple in before or isinstance(triple[0], Literal) or not isinstance(triple[1], URIRef):
+        if triple in before or not is_rdf_triple(triple):
             continue
-        if isinstance(triple[0], BNode) and not terms.knows_rdflib_blank(triple[0]):
+        if isinstance(triple[0], BNode) and not terms.knows(triple[0]):
             continue  # owlrl's own helper nodes
-        if isinstance(triple[2], BNode) and not terms.knows_rdflib_blank(triple[2]):
+        if isinstance(triple[2], BNode) and not terms.knows(triple[2]):
             continue
         store.add(terms.quad(triple))
 
 
-def _stop_if_inconsistent(store: ox.Store, ontology: rdflib.Graph, terms: _TermMap) -> None:
+def _stop_if_inconsistent(store: ox.Store, ontology: rdflib.Graph, terms: TermMap) -> None:
     from exodus_kg.query.engine import compact_iri
 
     nothing = ox.NamedNode(str(OWL.Nothing))
     rdf_type = ox.NamedNode(str(RDF.type))
     problems = []
     for quad in store.quads_for_pattern(None, rdf_type, nothing):
-        types = {terms.term(q.object) for q in store.quads_for_pattern(quad.subject, rdf_type, None)}
+        types = {terms.from_ox(q.object) for q in store.quads_for_pattern(quad.subject, rdf_type, None)}
         pairs = sorted(
             f"{compact_iri(str(a))} and {compact_iri(str(b))}"
             for a, b in ontology.subject_objects(OWL.disjointWith)
             if a in types and b in types
         )
-        subject = terms.term(quad.subject)
+        subject = terms.from_ox(quad.subject)
         name = compact_iri(str(subject)) if isinstance(subject, URIRef) else f"_:{subject}"
         problems.append(f"{name} is both {pairs[0] if pairs else 'of two disjoint classes'}")
     if problems:
@@ -442,7 +397,7 @@ class _Filter:
 
     def __call__(self, triple: tuple) -> bool:
         subject, predicate, obj = triple
-        if isinstance(subject, Literal) or not isinstance(predicate, URIRef):
+        if not is_rdf_triple(triple):
             return False
         if predicate == _OWL_SAME_AS and subject == obj:
             return False
@@ -453,77 +408,3 @@ class _Filter:
             if subject in self.vocabulary and not iri.startswith(INDIVIDUAL_NAMESPACES):
                 return False
         return not (predicate == _RDF_TYPE and str(obj).startswith(BUILTIN_NAMESPACES))
-
-
-class _TermMap:
-    """rdflib <-> pyoxigraph terms, keeping blank nodes and the lexical form of literals.
-
-    Oxigraph stores numbers in canonical form ("18000000000.0"^^xsd:decimal comes back as
-    "18000000000"), so a literal that a rule copies (exo:quantityValue -> schema:value) is mapped back
-    to the literal of the input with the same value, not to a new spelling of it. Both directions are
-    memoised: the same few predicates and classes occur in most triples.
-    """
-
-    def __init__(self):
-        self._to_ox: dict = {}
-        self._from_ox: dict = {}
-        self._literals: dict[tuple, Literal] = {}
-
-    def quad(self, triple: tuple) -> ox.Quad:
-        subject, predicate, obj = triple
-        return ox.Quad(self._ox(subject), self._ox(predicate), self._ox(obj))
-
-    def _ox(self, node):
-        found = self._to_ox.get(node)
-        if found is not None:
-            return found
-        if isinstance(node, URIRef):
-            found = ox.NamedNode(str(node))
-        elif isinstance(node, BNode):
-            found = ox.BlankNode()
-            self._from_ox[found] = node
-        elif isinstance(node, Literal):
-            self._literals.setdefault(_literal_key(node), node)
-            if node.language:
-                found = ox.Literal(str(node), language=node.language)
-            else:
-                found = ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or _XSD_STRING)))
-        else:
-            raise ExodusError(f"cannot reason over the term {node!r}")
-        self._to_ox[node] = found
-        return found
-
-    def knows_rdflib_blank(self, node: BNode) -> bool:
-        return node in self._to_ox
-
-    def term(self, node):
-        found = self._from_ox.get(node)
-        if found is not None:
-            return found
-        if isinstance(node, ox.NamedNode):
-            found = URIRef(node.value)
-        elif isinstance(node, ox.BlankNode):
-            raise ExodusError(f"a rule produced the blank node _:{node.value}, which is not in the input")
-        else:
-            if node.language:
-                literal = Literal(node.value, lang=node.language)
-            elif node.datatype.value == _XSD_STRING:
-                literal = Literal(node.value)
-            else:
-                literal = Literal(node.value, datatype=URIRef(node.datatype.value))
-            found = self._literals.get(_literal_key(literal), literal)
-        self._from_ox[node] = found
-        return found
-
-    def triple(self, triple: ox.Triple) -> tuple:
-        return (self.term(triple.subject), self.term(triple.predicate), self.term(triple.object))
-
-
-def _literal_key(literal: Literal) -> tuple:
-    if literal.language:
-        return ("lang", str(literal), literal.language.lower())
-    datatype = str(literal.datatype or _XSD_STRING)
-    value = literal.value
-    if value is None or datatype == _XSD_STRING or isinstance(value, str):
-        return ("lexical", str(literal), datatype)
-    return ("value", value, datatype)

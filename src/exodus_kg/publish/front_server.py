@@ -170,7 +170,7 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     def _to_engine(self, body: bytes) -> None:
         if not self.server.allow_service:
-            from exodus_kg.query.engine import refuse_service
+            from exodus_kg.rdf.sparql_text import refuse_service
 
             for text in self._queries_in(body):
                 try:

@@ -51,7 +51,6 @@ import pyoxigraph as ox
 
 from exodus_kg import __version__
 from exodus_kg.errors import CheckFailed, ExodusError, RemoteError, UsageError
-from exodus_kg.project import resource_path
 from exodus_kg.publish.sparql_client import (
     Credentials,
     HttpStatusError,
@@ -61,10 +60,10 @@ from exodus_kg.publish.sparql_client import (
     quoted,
     redact_url,
 )
+from exodus_kg.rdf.query_files import package_query
 
 __all__ = ["Credentials", "Endpoints", "push", "redact_url"]
 
-SPARQL_DIR = resource_path("sparql")
 GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 TEMP_GRAPH_BASE = GRAPH_BASE + "push-temp/"
 ENV_USER = "EXODUS_ENDPOINT_USER"
@@ -208,10 +207,6 @@ def _netrc_entry(url: str, environ) -> tuple[str, str, str] | None:
 # --- talking to the store ------------------------------------------------------------------------
 
 
-def _load_query(name: str) -> str:
-    return (SPARQL_DIR / name).read_text(encoding="utf-8")
-
-
 def iri_ref(iri: str) -> str:
     """``<iri>`` for SPARQL text, refusing an IRI that could break out of the brackets."""
     if not iri or _BAD_IRI_CHARACTERS.search(iri) or ":" not in iri:
@@ -276,7 +271,7 @@ class StoreClient:
     def count_graphs(self, graphs: Iterable[str]) -> dict[str, int]:
         """The number of triples in each of ``graphs``, in one query (a graph with none: 0)."""
         graphs = list(graphs)
-        template = _load_query("push-count-graphs.rq")
+        template = package_query("push-count-graphs")
         marker = "VALUES ?graph {\n"
         query = template.replace(marker, marker + "".join(f"    {iri_ref(g)}\n" for g in graphs), 1)
         counts = dict.fromkeys(graphs, 0)
@@ -699,7 +694,7 @@ def _append(client, targets, plan, say) -> list[GraphResult]:
         present = 0
         if before:
             ground = [t for t in triples if not _has_blank(t)]
-            template = bind_graph(_load_query("push-count-present.rq"), target)
+            template = bind_graph(package_query("push-count-present"), target)
             marker = "VALUES (?subject ?property ?value) {\n"
             for start in range(0, len(ground), 1000):
                 rows = values_rows(ground[start : start + 1000])

@@ -19,7 +19,13 @@ import time
 
 import pyoxigraph as ox
 
-from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, UsageError
+from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, UsageError, escape_for_terminal
+from exodus_kg.rdf.sparql_text import (
+    QUERY_FORM,
+    describe_syntax_error,
+    mask_non_code,
+    refuse_service,
+)
 
 # What a query may take unless the caller says otherwise: the whole graph is some 10,000 triples, so
 # an honest query needs a fraction of this, and a runaway one (a cartesian product) stops with a
@@ -50,12 +56,6 @@ PREFIXES = {
     "wdt": "http://www.wikidata.org/prop/direct/",
 }
 
-_IRI_REF = re.compile(r"<[^<>\"{}|^`\\\s]*>")
-_STRING = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", re.S)
-_COMMENT = re.compile(r"#[^\n]*")
-QUERY_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.I)
-_POSITION = re.compile(r"error at (\d+):(\d+): ?(.*)", re.S)
-_CHAR_CLASS = re.compile(r"\[[^\]]*\]")
 
 
 class QueryOutcome:
@@ -417,94 +417,6 @@ def _shift(earlier: list[tuple[int, int]], later: list[tuple[int, int]]) -> list
     return sorted(result)
 
 
-def original_position(
-    text: str, line: int, column: int, insertions: list[tuple[int, int]]
-) -> tuple[int, int]:
-    """Line and column in the query as written, for a position in ``text``, the query as run
-    (the original with ``insertions`` made, each given by its offset in the original)."""
-    if not insertions:
-        return line, column
-    lines = text.split("\n")
-    offset = sum(len(part) + 1 for part in lines[: line - 1]) + column - 1
-    original = offset
-    shift = 0
-    for at, size in sorted(insertions):
-        start = at + shift
-        if offset >= start + size:
-            original -= size
-        elif offset >= start:
-            original = at  # inside an inserted block: the place it was inserted at
-            break
-        else:
-            break
-        shift += size
-    original_text = _remove(text, insertions)
-    line_number = original_text.count("\n", 0, original) + 1
-    line_start = original_text.rfind("\n", 0, original) + 1
-    return line_number, original - line_start + 1
-
-
-def _remove(text: str, insertions: list[tuple[int, int]]) -> str:
-    shift = 0
-    pieces = []
-    last = 0
-    for at, size in sorted(insertions):
-        start = at + shift
-        pieces.append(text[last:start])
-        last = start + size
-        shift += size
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-_SERVICE_WORD = re.compile(r"(servic)(e)", re.I)
-
-
-def refuse_service(text: str, source: str = "query", prefixes: dict[str, str] | None = None) -> None:
-    """Raise UsageError when ``text`` calls a remote SERVICE: pyoxigraph would send it over the network.
-
-    Scanning the text for the keyword cannot be trusted (strings, comments, IRIs and the ``<``
-    operator make it a parser's job, and two parsers disagree at the edges), so pyoxigraph itself
-    decides: every "service" in the text, in any case, becomes "servicx" and the twin is parsed on an
-    empty store. Inside a string, comment, IRI or name that changes nothing; as the SERVICE keyword it
-    is a syntax error. The query runs only when its twin parses, so a SERVICE can never slip through.
-    """
-    if not _SERVICE_WORD.search(text):
-        return
-    twin = _SERVICE_WORD.sub(lambda m: m.group(1) + ("X" if m.group(2) == "E" else "x"), text)
-    try:
-        ox.Store().query(twin, prefixes=prefixes)  # parsed now; an empty store has nothing to evaluate
-        return
-    except SyntaxError as error:
-        problem = str(error)
-    except Exception:  # parsed, then failed over nothing: no SERVICE in it either
-        return
-    match = _POSITION.match(problem)
-    if match:
-        lines = text.split("\n")
-        line, column = int(match.group(1)), int(match.group(2))
-        offset = sum(len(part) + 1 for part in lines[: line - 1]) + column - 1
-        for word in _SERVICE_WORD.finditer(text):
-            # pyoxigraph reports the failure one character past the word, or at the next token.
-            between = _COMMENT.sub("", text[word.end() : offset]) if word.start() <= offset else "x"
-            if word.start() <= offset <= word.end() + 1 or not between.strip():
-                raise UsageError(
-                    f"{source}:{text.count(chr(10), 0, word.start()) + 1}: the query calls a remote SPARQL "
-                    "SERVICE, refused: exodus sends no query and none of its values over the network "
-                    "(only the saved federated queries do, with `exodus federated NAME --allow-service`)"
-                )
-    raise InputError(describe_syntax_error(problem, text, source))
-
-
-def mask_non_code(text: str) -> str:
-    """The text with IRIs, string literals and comments blanked out, keeping every offset."""
-
-    def blank(match: re.Match) -> str:
-        return re.sub(r"[^\n]", " ", match.group(0))
-
-    return _COMMENT.sub(blank, _IRI_REF.sub(blank, _STRING.sub(blank, text)))
-
-
 def project_variables(text: str, variables: list[str]) -> tuple[str, list[str]]:
     """Add ``variables`` to the top-level SELECT projection where missing; return the new text and
     the variables added.
@@ -636,68 +548,6 @@ def _user_error(
     return error
 
 
-def describe_syntax_error(
-    message: str, text: str, source: str, insertions: list[tuple[int, int]] | None = None
-) -> str:
-    """pyoxigraph's "error at L:C: expected one of ..." -> "source:L:C: reason; near: the line"
-    with a ">>" marking the column. ``insertions`` (see original_position) are taken out, so that
-    line, column and the quoted line are those of the query as written."""
-    match = _POSITION.match(message)
-    if not match:
-        first = message.splitlines()[0] if message else "?"
-        return f"{source}: SPARQL syntax error: {escape_for_terminal(first)}"
-    line, column, detail = int(match.group(1)), int(match.group(2)), match.group(3)
-    if insertions:
-        line, column = original_position(text, line, column, insertions)
-        text = _remove(text, insertions)
-    lines = text.splitlines()
-    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    near = ""
-    if source_line.strip():
-        cut = max(0, min(column - 1, len(source_line)))
-        near = f"; near: {source_line[:cut].lstrip()}>>{source_line[cut:].rstrip()}"
-    reason = _simplify(detail)
-    if reason.startswith("Prefix not found"):
-        prefix = re.findall(r"([A-Za-z][\w.-]*)?:[\w.-]*$", source_line[: max(0, column - 1)])
-        if prefix:
-            reason = f"unknown prefix {prefix[-1]}: (declare it with PREFIX {prefix[-1]}: <...>)"
-    return escape_for_terminal(f"{source}:{line}:{column}: SPARQL syntax error: {reason}{near}")
-
-
-# C0 and C1 controls (ESC, BEL, NUL...) and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
-# U+200E, U+200F, U+061C), which would reorder what the terminal shows around them.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def escape_for_terminal(text: str) -> str:
-    """``text`` with control and bidirectional-override characters written as escapes (\\x1b,
-    \\u202e): messages quote queries and data from outside, and a terminal obeys such characters."""
-    if not _UNSAFE.search(text):
-        return text
-    return _UNSAFE.sub(lambda match: _escape_char(match.group(0)), text)
-
-
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-_TOKEN = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^,]+)')
-
-
-def _simplify(detail: str) -> str:
-    """Keep the readable parts of a parser message (quoted tokens, sentences), drop character classes."""
-    detail = " ".join(detail.split())
-    if not detail.startswith("expected one of"):
-        return detail
-    items = [item.strip() for item in _TOKEN.findall(_CHAR_CLASS.sub("", detail[len("expected one of") :]))]
-    items = [item for item in items if item and item != "[_]"]
-    sentences = [item for item in items if " " in item and not item.startswith('"')]
-    if sentences:
-        return "; ".join(sentences)
-    return "expected one of " + ", ".join(items[:12]) if items else "unexpected input"
-
-
 def compact_iri(iri: str, prefixes: dict[str, str] | None = None) -> str:
     """``exd:sam-altman`` for a known namespace, else ``<iri>``."""
     best = ""
@@ -712,14 +562,9 @@ def compact_iri(iri: str, prefixes: dict[str, str] | None = None) -> str:
     return f"<{iri}>"
 
 
-def library_query(name: str) -> str:
-    """The text of one of the package's own queries (``src/exodus_kg/sparql/NAME.rq``)."""
-    from exodus_kg.project import resource_path
-
-    return resource_path("sparql", f"{name}.rq").read_text(encoding="utf-8")
-
-
 def run_library_query(store: ox.Store, name: str, **bindings) -> QueryOutcome:
     """Run a package query with ``?_name`` variables bound from keyword arguments (pyoxigraph terms)."""
     substitutions = {ox.Variable("_" + key): value for key, value in bindings.items()}
-    return run_query(store, library_query(name), substitutions=substitutions, source=f"sparql/{name}.rq")
+    from exodus_kg.rdf.query_files import package_query
+
+    return run_query(store, package_query(name), substitutions=substitutions, source=f"sparql/{name}.rq")

@@ -34,9 +34,8 @@ from exodus_kg.pipeline.reasoning import (
     RULE_IRI_PREFIX,
     TBOX_PREDICATES,
     Rule,
-    _mask,
-    construct_parts,
 )
+from exodus_kg.rdf.sparql_text import construct_parts, declared_prefixes, variables
 
 GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
 ASSERTED = ox.NamedNode(GRAPH_BASE + "asserted")
@@ -304,11 +303,11 @@ class _CompiledRule:
     def __init__(self, rule: Rule):
         self.rule = rule
         template_text, self.select = _split_construct(rule.text)
-        self.template = _parse_template(template_text, _declared_prefixes(rule.text), rule)
+        self.template = _parse_template(template_text, declared_prefixes(rule.text), rule)
         self.assigned = set(re.findall(r"\bAS\s+\?(\w+)", rule.text, re.I))
         self.order = [
             name
-            for name in dict.fromkeys(re.findall(r"\?(\w+)", _mask(self.select)))
+            for name in variables(self.select)
             if name not in self.assigned
         ]
         self._patterns = None
@@ -373,16 +372,12 @@ def _circular(explanation: TripleExplanation) -> bool:
 def _to_ox_pattern(term):
     from rdflib import BNode, Literal, URIRef, Variable
 
+    from exodus_kg.rdf.terms import to_oxigraph
+
     if isinstance(term, Variable):
         return ("var", str(term))
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
+    if isinstance(term, URIRef | Literal):
+        return to_oxigraph(term)
     if isinstance(term, BNode):
         return ("var", "_bnode_" + str(term))
     return ("path", str(term))
@@ -511,10 +506,6 @@ def _parse_template(text: str, prefixes: dict[str, str], rule: Rule) -> list[tup
             patterns.append((subject, predicate, term))
             expect = "done"
     return patterns
-
-
-def _declared_prefixes(text: str) -> dict[str, str]:
-    return dict(re.findall(r"PREFIX\s+([A-Za-z][\w.-]*|):\s*<([^>]*)>", text, re.I))
 
 
 def _is_specific_type(term: Term) -> bool:

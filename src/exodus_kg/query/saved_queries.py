@@ -1,20 +1,32 @@
-"""Saved SPARQL queries: one per ``queries/*.rq`` file, with a grlc-style comment header.
+"""Saved SPARQL queries: one per ``queries/*.rq`` file, with a comment header grlc reads too.
 
-The header is the block of ``#+`` lines at the top of the file::
+The header is YAML in ``#+`` lines (the subset ``rdf/query_files.py`` reads), the keys grlc knows plus
+``params``::
 
     #+ summary: People who left OpenAI, when, how and where they went
-    #+ description: One row per departure statement, with its certainty. Longer text may go on
-    #+   over more lines, each starting with "#+" and two spaces.
-    #+ tags: people, departures
-    #+ param: person - iri - exd:john-schulman - the person who left
-    #+ param: since - date - 2015-01-01 - leave out departures before this day
-    #+ param: company - string - required - a company label, as the article writes it
+    #+ description: >-
+    #+   One row per departure statement, with its certainty. Longer text goes on over more
+    #+   lines, indented two more spaces.
+    #+ tags: [people, departures]
+    #+ params:
+    #+   - person: iri - the person who left
+    #+   - since: date - leave out departures before this day
+    #+   - company: string - a company label, as the article writes it
+    #+ defaults:
+    #+   - person: https://w3id.org/exodus-kg/id/john-schulman
+    #+   - since: 2015-01-01
+    #+ enumerate:
+    #+   - company:
+    #+     - OpenAI
+    #+     - Anthropic
 
-Every ``#+ param:`` line is ``name - type - default - description``. The query uses the parameter as
-the variable ``?_name`` (``?_name_iri`` when the type is ``iri``); the value is bound at run time
-(pyoxigraph ``substitutions``, rdflib ``initBindings``), never pasted into the query text. A default
-of ``required`` means the caller must give a value. Types: iri, string, integer, decimal, boolean,
-date, gYear, gYearMonth.
+Every ``params`` item is ``name: type - description``. The query uses the parameter as the variable
+``?_name`` (``?_name_iri`` when the type is ``iri``: the names grlc derives its parameters from, so a
+name has letters and digits only); the value is bound at run time (pyoxigraph ``substitutions``,
+rdflib ``initBindings``), never pasted into the query text. A parameter without a ``defaults`` entry
+is required; one with an ``enumerate`` entry takes only those values. Defaults and enumerated IRIs
+are written in full, as grlc substitutes them. Types: iri, string, integer, decimal, boolean, date,
+gYear, gYearMonth.
 
 An IRI value may be written ``<https://...>``, ``https://...``, a prefixed name (``exd:sam-altman``,
 with the query's own PREFIX lines or the project's prefixes), or a bare slug (``sam-altman`` means
@@ -28,18 +40,24 @@ from pathlib import Path
 
 from exodus_kg.errors import InputError, UsageError
 from exodus_kg.project import Project
-from exodus_kg.query.engine import QUERY_FORM, mask_non_code
+from exodus_kg.rdf.query_files import CHOICES, LIST, PAIRS, TEXT, read_header, read_text
+from exodus_kg.rdf.sparql_text import declared_prefixes, mask_non_code, query_form
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 EXD = "https://w3id.org/exodus-kg/id/"
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear", "gYearMonth")
-HEADER_KEYS = ("summary", "description", "tags", "param")
-REQUIRED = "required"
+QUERY_HEADER = {
+    "summary": TEXT,
+    "description": TEXT,
+    "tags": LIST,
+    "params": PAIRS,
+    "defaults": PAIRS,
+    "enumerate": CHOICES,
+}
 
-_PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _PARAM_VARIABLE = re.compile(r"[?$]_([A-Za-z0-9_]+)")
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
 
 
 class _Record:
@@ -65,13 +83,16 @@ class _Record:
 class Param(_Record):
     """One declared parameter. ``variable`` is the SPARQL variable name without ``?``."""
 
-    __slots__ = ("default", "description", "name", "type")
+    __slots__ = ("choices", "default", "description", "name", "type")
 
-    def __init__(self, name: str, type: str, default: str | None, description: str):
+    def __init__(
+        self, name: str, type: str, default: str | None, description: str, choices: tuple[str, ...] = ()
+    ):
         self.name = name
         self.type = type
         self.default = default
         self.description = description
+        self.choices = choices  # the only values allowed (``#+ enumerate``), empty for any
 
     @property
     def variable(self) -> str:
@@ -122,8 +143,7 @@ class SavedQuery(_Record):
     @property
     def form(self) -> str:
         """SELECT, CONSTRUCT, ASK or DESCRIBE (the first query keyword outside strings and IRIs)."""
-        match = QUERY_FORM.search(mask_non_code(self.text))
-        return match.group(1).upper() if match else "SELECT"
+        return query_form(self.text)
 
     def prefixes(self) -> dict[str, str]:
         return declared_prefixes(self.text)
@@ -170,6 +190,17 @@ class SavedQuery(_Record):
 
 def check_value(param: Param, raw: str, prefixes: dict[str, str], query_name: str = "") -> BoundValue:
     """Turn a raw string into a typed value for ``param`` or raise UsageError saying why not."""
+    bound = _typed_value(param, raw, prefixes, query_name)
+    if param.choices and bound.value not in param.choices:
+        from exodus_kg.query.engine import compact_iri
+
+        allowed = ", ".join(compact_iri(choice) if param.type == "iri" else choice for choice in param.choices)
+        where = f"query {query_name}: " if query_name else ""
+        raise UsageError(f"{where}parameter {param.name}: {raw!r} is not one of {allowed}")
+    return bound
+
+
+def _typed_value(param: Param, raw: str, prefixes: dict[str, str], query_name: str) -> BoundValue:
     where = f"query {query_name}: " if query_name else ""
     problem = f"{where}parameter {param.name}: {raw!r} is not "
     value = raw.strip()
@@ -224,23 +255,8 @@ def expand_iri(value: str, prefixes: dict[str, str], problem: str = "") -> str:
     return value
 
 
-def declared_prefixes(text: str) -> dict[str, str]:
-    # Masking blanks IRIs out, so read the declarations from the original text at the same offsets.
-    masked = mask_non_code(text)
-    found = {}
-    for match in re.finditer(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*", masked, re.I):
-        declared = _PREFIX_DECL.match(text, match.start())
-        if declared:
-            found[declared.group(1) or ""] = declared.group(2)
-    return found
-
-
 def used_parameter_variables(text: str) -> set[str]:
-    return {"_" + name for name in _PARAM_VARIABLE.findall(_code_only(text))}
-
-
-def _code_only(text: str) -> str:
-    return mask_non_code(text)
+    return {"_" + name for name in _PARAM_VARIABLE.findall(mask_non_code(text))}
 
 
 def parse_header(text: str, path: Path) -> dict:
@@ -248,61 +264,50 @@ def parse_header(text: str, path: Path) -> dict:
 
     Raises InputError naming the file and line for a malformed line.
     """
-    header: dict = {"summary": "", "description": "", "tags": [], "params": []}
-    last_key = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped.startswith("#+"):
-            if stripped.startswith("#") or not stripped:
-                last_key = None if stripped else last_key
-                continue
-            break  # the header ends where the query starts
-        body = stripped[2:]
-        if not body.strip():
-            continue
-        if body.startswith("  ") or (body.strip() and not re.match(r"^\s*\w+\s*:", body)):
-            if last_key not in ("summary", "description"):
+    fields = read_header(text, path, QUERY_HEADER)
+    defaults = fields.get("defaults", {})
+    choices = fields.get("enumerate", {})
+    params = []
+    for name, declaration in fields.get("params", {}).items():
+        where = f"{path}:{fields.line('params', name)}"
+        params.append(_parse_param(name, declaration, defaults.get(name), choices.get(name, ()), where))
+    declared = {param.name for param in params}
+    for key, names in (("defaults", defaults), ("enumerate", choices)):
+        for name in names:
+            if name not in declared:
                 raise InputError(
-                    f"{path}:{number}: a continued header line must follow summary or description"
+                    f"{path}:{fields.line(key, name)}: '{key}' names {name!r}, which is not one of the declared params"
                 )
-            header[last_key] = (header[last_key] + " " + body.strip()).strip()
-            continue
-        key, _, value = body.strip().partition(":")
-        key, value = key.strip(), value.strip()
-        if key not in HEADER_KEYS:
-            raise InputError(f"{path}:{number}: unknown header key {key!r} (known: {', '.join(HEADER_KEYS)})")
-        last_key = key
-        if key in ("summary", "description"):
-            header[key] = (header[key] + " " + value).strip()
-        elif key == "tags":
-            header["tags"] += [tag.strip() for tag in value.split(",") if tag.strip()]
-        else:
-            header["params"].append(_parse_param(value, path, number))
-    return header
+    for param in params:
+        if param.choices and param.default is not None and param.default not in param.choices:
+            raise InputError(
+                f"{path}:{fields.line('defaults', param.name)}: the default of {param.name} is not one of its "
+                "enumerated values "
+                "(write both in full, as the query receives them)"
+            )
+    return {
+        "summary": fields.get("summary", ""),
+        "description": fields.get("description", ""),
+        "tags": fields.get("tags", []),
+        "params": params,
+    }
 
 
-def _parse_param(value: str, path: Path, number: int) -> Param:
-    parts = [part.strip() for part in value.split(" - ", 3)]
-    if len(parts) != 4:
-        raise InputError(
-            f"{path}:{number}: a param line is 'name - type - default - description', got {value!r}"
-        )
-    name, type_, default, description = parts
-    if not _PARAM_NAME.match(name) or name.endswith("_iri"):
-        raise InputError(f"{path}:{number}: bad parameter name {name!r} (letters, digits, _; no _iri suffix)")
+def _parse_param(name: str, declaration: str, default: str | None, choices, where: str) -> Param:
+    type_, separator, description = declaration.partition(" - ")
+    type_ = type_.strip()
+    if not separator:
+        raise InputError(f"{where}: a param is '- name: type - description', got {declaration!r}")
+    if not _PARAM_NAME.match(name):
+        # grlc reads the parameter name from the variable up to the first "_" (?_name_iri)
+        raise InputError(f"{where}: bad parameter name {name!r} (letters and digits)")
     if type_ not in PARAM_TYPES:
-        raise InputError(
-            f"{path}:{number}: parameter {name}: unknown type {type_!r} (known: {', '.join(PARAM_TYPES)})"
-        )
-    return Param(name, type_, None if default == REQUIRED else default, description)
+        raise InputError(f"{where}: parameter {name}: unknown type {type_!r} (known: {', '.join(PARAM_TYPES)})")
+    return Param(name, type_, default, description.strip(), tuple(choices))
 
 
 def load_query_file(path: Path) -> SavedQuery:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8; save the query as UTF-8") from None
-    text = text.removeprefix("\ufeff")  # an editor's byte order mark would hide the header
+    text = read_text(path)
     header = parse_header(text, path)
     return SavedQuery(
         name=path.stem,
@@ -344,31 +349,25 @@ def header_problems(query: SavedQuery) -> list[str]:
     declared = {param.variable for param in query.params}
     used = query.used_parameters()
     for variable in sorted(used - declared):
-        problems.append(f"?{variable} is used but not declared with '#+ param:'")
+        problems.append(f"?{variable} is used but not declared under '#+ params:'")
     for variable in sorted(declared - used):
         problems.append(f"parameter ?{variable} is declared but not used")
-    names = [param.name for param in query.params]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"parameter {name} is declared twice")
     return problems
 
 
 def check_header(query: SavedQuery, shown: str | None = None) -> None:
-    """Refuse to run a query whose header cannot be right: a parameter declared twice, a ``?_name``
+    """Refuse to run a query whose header cannot be right (the header reader already refuses a
+    parameter declared twice): a ``?_name``
     the query uses but the header does not declare (it would stay unbound and widen the answer),
     one declared but not used (a value given for it would be ignored), or a default that is not a
     value of its type. Raises InputError naming the file."""
     where = shown or str(query.path)
-    names = [param.name for param in query.params]
-    for name in names:
-        if names.count(name) > 1:
-            raise InputError(f"{where}: parameter {name} is declared twice in the header")
     declared = {param.variable for param in query.params}
     used = query.used_parameters()
     for variable in sorted(used - declared):
         raise InputError(
             f"{where}: the query uses ?{variable} but the header declares no such parameter "
-            f"(add '#+ param: {variable[1:].removesuffix('_iri')} - TYPE - DEFAULT - DESCRIPTION')"
+            f"(add '#+   - {variable[1:].removesuffix('_iri')}: TYPE - DESCRIPTION' under '#+ params:')"
         )
     for variable in sorted(declared - used):
         raise InputError(f"{where}: parameter ?{variable} is declared in the header but the query never uses it")

@@ -29,31 +29,17 @@ from exodus_kg.errors import RemoteError, UsageError
 from exodus_kg.project import Project
 from exodus_kg.publish.sparql_client import quoted
 from exodus_kg.query.saved_queries import SavedQuery, load_query_file
+from exodus_kg.rdf.sparql_text import service_targets, variables
 from exodus_kg.wikidata.links import DEFAULT_TIMEOUT, WIKIDATA_ENDPOINT, select_remote
 
 FEDERATED_SUBDIR = "federated"
 
-_STRING = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", re.S)
-_COMMENT = re.compile(r"#[^\n]*")
-_SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>\s]*>|[?$]\w+|\w*:\w*)", re.I)
 _SERVICE_BLOCK = re.compile(r"^\s*service\s+(?:silent\s+)?<([^>]*)>\s*\{(.*)\}\s*$", re.I | re.S)
-_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 _EVAL_KEY = "exodus-kg-service"
 _lock = threading.Lock()
 
 
 # Opt-in ---------------------------------------------------------------------------------------------
-
-
-def service_targets(text: str) -> list[str]:
-    """The targets of every SERVICE clause of a query (IRIs without <>, or variables), ignoring the word
-    SERVICE inside strings and comments.
-
-    >>> service_targets('SELECT * { ?s ?p "SERVICE <x>" . SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }')
-    ['https://query.wikidata.org/sparql']
-    """
-    code = _COMMENT.sub("", _STRING.sub('""', text))
-    return [target.strip("<>") for target in _SERVICE.findall(code)]
 
 
 def require_service_opt_in(text: str, allow_service: bool, source: str = "query") -> None:
@@ -155,7 +141,8 @@ def run_text(
     ``SERVICE<iri>``, with a hyphenated prefix or as ``\\u0053ERVICE`` (which rdflib unescapes) gets past it.
     """
     from exodus_kg.query.engine import QueryOutcome
-    from exodus_kg.query.saved_queries import declared_prefixes, to_rdflib_bindings
+    from exodus_kg.query.saved_queries import to_rdflib_bindings
+    from exodus_kg.rdf.sparql_text import declared_prefixes
 
     evaluator = _ServiceEvaluator(
         allowed=allow_service,
@@ -234,7 +221,7 @@ class _ServiceEvaluator:
             raise UsageError("a SERVICE of a federated query must name its endpoint as an IRI <...>")
         iri, pattern = match.group(1), match.group(2)
         endpoint = self.endpoints.get(iri, iri)
-        names = set(_VARIABLE.findall(_COMMENT.sub("", _STRING.sub('""', pattern))))
+        names = set(variables(pattern))
         bound = {}
         for name in sorted(names):
             value = ctx.get(Variable(name))

@@ -23,8 +23,8 @@ from pathlib import Path
 from exodus_kg import __version__
 from exodus_kg.errors import CheckFailed, InputError, RemoteError, UsageError
 from exodus_kg.project import resource_path
+from exodus_kg.rdf.query_files import package_query
 
-SPARQL_DIR = resource_path("sparql")
 DATA_DIR = resource_path("data")
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -111,11 +111,6 @@ def _compact(iri: str) -> str:
     return compact_iri(iri)
 
 
-def load_query(name: str) -> str:
-    """The text of ``src/exodus_kg/sparql/<name>.rq``."""
-    return (SPARQL_DIR / f"{name}.rq").read_text(encoding="utf-8")
-
-
 # The table ----------------------------------------------------------------------------------------
 
 
@@ -125,7 +120,7 @@ def link_table(store, unlinked_only: bool = False) -> list[LinkRow]:
     dataset (``build.open_built``)."""
     import pyoxigraph as ox
 
-    solutions = store.query(load_query("wikidata-link-table"), use_default_graph_as_union=True)
+    solutions = store.query(package_query("wikidata-link-table"), use_default_graph_as_union=True)
     rows: dict[tuple[str, str | None, str | None], LinkRow] = {}
     for solution in solutions:
         entity = solution["entity"].value
@@ -352,7 +347,7 @@ def build_check_query(qids: list[str]) -> str:
     for qid in qids:
         if not _QID.match(qid):
             raise InputError(f"not a Wikidata item id: {qid!r}")
-    text = load_query("wikidata-check-items")
+    text = package_query("wikidata-check-items")
     values = "VALUES ?item { " + " ".join(f"wd:{qid}" for qid in qids) + " }"
     filled, count = _VALUES_SLOT.subn(values, text)
     if count != 1:

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exodus_kg.errors import InputError, RemoteError, UsageError
-from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, load_query, select_remote
+from exodus_kg.rdf.query_files import package_query
+from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, select_remote
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -185,7 +186,7 @@ def collect_claims(
     import pyoxigraph as ox
 
     mappings = load_mappings() if mappings is None else mappings
-    text = load_query("quickstatements-claims")
+    text = package_query("quickstatements-claims")
     claims: dict[tuple[str, str, str], Claim] = {}
     skipped: list[Skipped] = []
     labels = _LabelIndex(store)
@@ -322,7 +323,7 @@ def existing_claims(claims: list[Claim], endpoint: str, timeout: float) -> set[t
             raise InputError(f"not a Wikidata claim: {subject} {pid} {obj}")
     rows = " ".join(f"(wd:{s} p:{p} ps:{p} wd:{o})" for s, p, o in keys)
     text, count = _VALUES_SLOT.subn(
-        "VALUES (?subject ?claimProperty ?valueProperty ?object) { " + rows + " }", load_query("wikidata-existing-claims")
+        "VALUES (?subject ?claimProperty ?valueProperty ?object) { " + rows + " }", package_query("wikidata-existing-claims")
     )
     if count != 1:
         raise InputError("sparql/wikidata-existing-claims.rq must hold exactly one empty VALUES block")
