@@ -207,8 +207,8 @@ def rows_of(store: ox.Store, text: str) -> list[tuple]:
     ("name", "params"),
     [
         ("departures-from", []),
-        ("departures-from", ["-p", "min_age", "40"]),
-        ("people-count", ["-p", "older_than", "36"]),
+        ("departures-from", ["-p", "minAge", "40"]),
+        ("people-count", ["-p", "olderThan", "36"]),
         ("has-departure", ["-p", "person", "bob"]),
         ("person-graph", ["-p", "person", "exd:bob"]),
         ("people", []),
