@@ -241,3 +241,22 @@ def test_an_example_that_reaches_wikidata_runs_as_printed(project, example):
     assert any(example == printed for _, printed in EXAMPLES), f"{example} is no longer in the help"
     result = shell(example, project, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+# The examples of docs/queries.md -------------------------------------------------------------------
+
+QUERIES_DOC = ROOT / "docs" / "queries.md"
+DOC_BLOCKS = re.findall(r"```sh\n(.*?)```", QUERIES_DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_queries_doc_has_examples():
+    assert len(DOC_BLOCKS) >= 4
+
+
+@pytest.mark.parametrize("block", DOC_BLOCKS, ids=[block.splitlines()[0][:60] for block in DOC_BLOCKS])
+def test_a_queries_doc_example_runs_as_printed(project, block):
+    """Each ```sh block of docs/queries.md, run as one script (a later line may read what an earlier
+    one wrote), stops at the first failing command."""
+    result = shell("set -e\n" + block, project)
+    assert result.returncode == 0, f"{block}\n{result.stderr[-3000:]}"
+    assert "Traceback" not in result.stderr
