@@ -5,7 +5,7 @@ A parameter is bound by substitution (pyoxigraph ``substitutions``), never paste
 whatever the text, the query that runs is the one in the file. The properties below check that from
 the outside: the value comes back unchanged, and the rows are exactly those an independent reading of
 the store predicts for that value (never more). They run the library function `exodus query` runs
-(entry_point.run_saved_query) in-process, so that hypothesis can try many values; a few of the values
+(saved_queries.run_saved_query) in-process, so that hypothesis can try many values; a few of the values
 also go through the real command line.
 """
 
@@ -20,12 +20,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from exodus_kg.entry_point import run_saved_query
 from exodus_kg.errors import UsageError
 from exodus_kg.pipeline.build import open_built
 from exodus_kg.project import Project
 from exodus_kg.query.engine import PREFIXES
-from exodus_kg.query.saved_queries import Param, check_value
+from exodus_kg.query.saved_queries import Param, check_value, run_saved_query
 from support.project_copies import clone_built_article, exodus_env
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

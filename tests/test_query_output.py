@@ -14,11 +14,11 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from exodus_kg import entry_point
 from exodus_kg.cli import cli
 from exodus_kg.query import result_formats
 from exodus_kg.query.engine import run_query
 from exodus_kg.query.result_formats import compact_iri_list, format_for_file, render
+from exodus_kg.query.run_options import OUTPUT_FORMATS
 
 SPARQL_RESULTS = "{http://www.w3.org/2005/sparql-results#}"
 EXD = "https://w3id.org/exodus-kg/id/"
@@ -36,8 +36,9 @@ def run(fixture_project_dir):
     return invoke
 
 
-def test_the_plain_parser_knows_every_format():
-    assert entry_point.FORMATS == result_formats.FORMATS
+def test_every_output_format_is_rendered_for_some_query_form():
+    """The formats both command parsers accept (run_options) are the ones result_formats renders."""
+    assert set(OUTPUT_FORMATS) == set(result_formats.SELECT_FORMATS) | set(result_formats.GRAPH_FORMATS)
 
 
 # Formats -----------------------------------------------------------------------------------------
@@ -321,9 +322,8 @@ ARTICLE_QUERIES = sorted(path.stem for path in (Path(__file__).resolve().parents
 def test_every_saved_query_printed_with_its_defaults_gives_the_same_rows(article_project, name):
     """The VALUES binding of --print-query against pyoxigraph's substitution, over every saved
     query of the article with its defaults (subqueries, aggregates, OPTIONAL and FILTER among them)."""
-    from exodus_kg.entry_point import bind_saved_query, run_saved_query
     from exodus_kg.pipeline.build import open_built
-    from exodus_kg.query.saved_queries import bound_query_text
+    from exodus_kg.query.saved_queries import bind_saved_query, bound_query_text, run_saved_query
 
     saved, substitutions = bind_saved_query(article_project, name, [])
     store = open_built(article_project)

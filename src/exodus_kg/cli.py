@@ -15,7 +15,8 @@ import sys
 import click
 
 from exodus_kg import __version__
-from exodus_kg.errors import EXIT_CODES_HELP, ExodusError, QueryTimeout
+from exodus_kg.errors import EXIT_CODES_HELP, ExodusError, QueryTimeout, error_line, note
+from exodus_kg.project import shown_path
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -36,7 +37,7 @@ class ExodusGroup(click.Group):
         except ExodusError as error:
             if isinstance(error, QueryTimeout):
                 _abandoned_query = True
-            click.echo(f"exodus: error: {error.message}", err=True)
+            click.echo(error_line(error), err=True)
             ctx.exit(error.exit_code)
 
 
@@ -106,7 +107,7 @@ def output_format_option(choices: tuple[str, ...], default: str, help_text: str)
 def query_output_options(command):
     """-f/--format, -o/--output, --no-inference, --timeout and --memory-limit: the options of every
     command that runs SPARQL."""
-    from exodus_kg.entry_point import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT, FORMATS
+    from exodus_kg.query.run_options import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT, OUTPUT_FORMATS
 
     for decorator in reversed(
         (
@@ -114,7 +115,7 @@ def query_output_options(command):
                 "-f",
                 "--format",
                 "output_format",
-                type=click.Choice(FORMATS),
+                type=click.Choice(OUTPUT_FORMATS),
                 default=None,
                 help="Output format: table (the default), csv, tsv, json (SPARQL 1.1 JSON results), xml "
                 "(SPARQL XML results) or markdown for SELECT; ttl or nt for CONSTRUCT/DESCRIBE (table "
@@ -204,18 +205,14 @@ params_option = click.option(
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def _stderr_progress(message: str) -> None:
-    click.echo(f"exodus: {message}", err=True)
-
-
 def _open_store(state: State, no_inference: bool):
-    from exodus_kg.entry_point import open_store
+    from exodus_kg.pipeline.build import open_store
 
     return open_store(state.project(), no_inference)
 
 
 def _table_width() -> int | None:
-    from exodus_kg.entry_point import table_width
+    from exodus_kg.query.result_formats import table_width
 
     return table_width()
 
@@ -324,7 +321,7 @@ def query_command(
       exodus query evidence-for -p entity exd:john-schulman --print-query
     """
     # The same function serves the click-free path of entry_point.main.
-    from exodus_kg.entry_point import bind_saved_query, run_saved_query
+    from exodus_kg.query.saved_queries import bind_saved_query, run_saved_query
 
     if print_query:
         from exodus_kg.query.saved_queries import bound_query_text
@@ -416,7 +413,7 @@ def _write(data: bytes, output: str | None) -> None:
 
     with compressed_output(output) as stream:
         stream.write(data)
-    _stderr_progress(f"wrote {len(data)} bytes to {_shown_path(output)}")
+    note(f"wrote {len(data)} bytes to {shown_path(output)}")
 
 
 @cli.command("show")
@@ -591,13 +588,13 @@ def fmt_command(state: State, check: bool, drop_comments: bool, files: tuple[str
         except Exception as error:  # rdflib's parser errors carry the line
             from exodus_kg.errors import InputError
 
-            raise InputError(f"{_shown_path(path)}: {error}") from None
+            raise InputError(f"{shown_path(path)}: {error}") from None
         if result.changed:
             not_canonical.append(path)
             verb = "not canonical" if check else f"rewritten ({result.offsets_filled} offsets filled)"
-            click.echo(f"{_shown_path(path)}: {verb}")
+            click.echo(f"{shown_path(path)}: {verb}")
         for line, comment in result.dropped:
-            click.echo(f"{_shown_path(path)}:{line}: dropped comment: {comment}", err=True)
+            click.echo(f"{shown_path(path)}:{line}: dropped comment: {comment}", err=True)
     if check and not_canonical:
         raise CheckFailed(f"{len(not_canonical)} files are not canonical: run `exodus fmt`")
 
@@ -619,7 +616,7 @@ def passages_command(state: State) -> None:
     target = source / "passages.ttl"
     text = canonical_turtle(passages_graph(read_article_text(source / "article.txt")))
     write_text_atomically(target, text)
-    click.echo(f"wrote {_shown_path(target)}")
+    click.echo(f"wrote {shown_path(target)}")
 
 
 @cli.command("gen-vocabulary")
@@ -636,7 +633,7 @@ def gen_vocabulary_command(state: State) -> None:
 
     target = resource_path("rdf", "vocabulary.py")
     changed = write_vocabulary(state.project().ontology_dir / "exodus.ttl", target)
-    click.echo(f"{'wrote' if changed else 'up to date:'} {_shown_path(target)}")
+    click.echo(f"{'wrote' if changed else 'up to date:'} {shown_path(target)}")
 
 
 @cli.command("docs")
@@ -663,7 +660,7 @@ def docs_command(state: State, output_dir: str) -> None:
     from exodus_kg.maintain.ontology_docs import write_docs
 
     for path in write_docs(state.project().ontology_dir / "exodus.ttl", Path(output_dir)):
-        click.echo(f"wrote {_shown_path(path)}")
+        click.echo(f"wrote {shown_path(path)}")
 
 
 @cli.command("check-ontology")
@@ -691,7 +688,7 @@ def check_ontology_command(state: State) -> None:
     inputs = load_inputs(project)
     combined = inputs.ontology + inputs.asserted
     for iri in imported_ontologies(combined):
-        _stderr_progress(f"owl:imports <{iri}> not followed: the checks never fetch over the network")
+        note(f"owl:imports <{iri}> not followed: the checks never fetch over the network")
     failed = False
     for name, result in (
         ("OWL 2 DL profile", dl_profile(project.ontology_dir / "exodus.ttl")),
@@ -845,9 +842,9 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     size = f"{result.bytes} bytes"
     if compression_of(output) and os.path.isfile(output):
         size += f", {compression_of(output)} {os.path.getsize(output)} bytes"
-    _stderr_progress(
+    note(
         f"wrote {result.quads if chosen.keeps_graphs else result.triples} triples ({graphs}) as "
-        f"{chosen.title} to {_shown_path(output)} ({size})"
+        f"{chosen.title} to {shown_path(output)} ({size})"
     )
 
 
@@ -886,7 +883,7 @@ def draw_command(state: State, name: str, output: str) -> None:
         raise _usage(f"{output}: give a file ending in .svg, .png or .dot")
     dot = pictures.draw_dot(_open_store(state, no_inference=False), name)
     size = write_atomically(output, [pictures.render(dot, suffix)])
-    _stderr_progress(f"drew {name} to {_shown_path(output)} ({size} bytes)")
+    note(f"drew {name} to {shown_path(output)} ({size} bytes)")
 
 
 @cli.command("site")
@@ -914,12 +911,12 @@ def site_command(state: State, output: str) -> None:
 
     store = _open_store(state, no_inference=False)
     report = site.build_site(state.project(), store, output, stats=site.graph_stats(store))
-    _stderr_progress(
+    note(
         f"wrote {report.pages} pages ({report.entities} entities, {report.queries} saved queries) and "
-        f"{report.pictures} pictures to {_shown_path(output)} in {report.seconds:.1f} s"
+        f"{report.pictures} pictures to {shown_path(output)} in {report.seconds:.1f} s"
     )
     if report.pictures_left_out:
-        _stderr_progress(f"warning: no pictures: {report.pictures_left_out}")
+        note(f"warning: no pictures: {report.pictures_left_out}")
 
 
 @cli.command("push")
@@ -1029,7 +1026,7 @@ def push_command(
     layers = [g for g in GRAPHS if not (asserted_only and g == INFERRED_GRAPH)]
     if verbose and credentials:
         who = f"as {credentials.user}" if credentials.user else f"by {credentials.scheme if credentials.token else 'header'}"
-        _stderr_progress(f"authenticating {who} (from {credentials.source})")
+        note(f"authenticating {who} (from {credentials.source})")
     result = push.push(
         quads,
         endpoints,
@@ -1040,7 +1037,7 @@ def push_command(
         batch_size=batch_size,
         timeout=timeout,
         credentials=credentials,
-        progress=(lambda event: _stderr_progress(event.message)) if verbose else None,
+        progress=(lambda event: note(event.message)) if verbose else None,
     )
     click.echo(push.result_summary(result))
 
@@ -1099,9 +1096,9 @@ def serve_command(
 
     server.check_bind(host, allow_remote)
     project = state.project()
-    entry = ensure_built(project, progress=_stderr_progress)
+    entry = ensure_built(project, progress=note)
     store = _open_store(state, no_inference=False)
-    site_dir = server.site_folder(entry, project, store, progress=_stderr_progress)
+    site_dir = server.site_folder(entry, project, store, progress=note)
     reconciler = Reconciler.from_store(store)
     del store  # the engine serves the queries; this process keeps no handle on the build's store
     code = server.serve(
@@ -1114,7 +1111,7 @@ def serve_command(
         site_dir=site_dir,
         reconciler=reconciler,
         say=click.echo,
-        progress=_stderr_progress,
+        progress=note,
     )
     if code:
         sys.exit(code)
@@ -1176,7 +1173,7 @@ def link_command(
         return
     if unlinked:
         raise _usage("--check verifies links; it cannot be combined with --unlinked")
-    _stderr_progress(f"checking {sum(1 for row in rows if row.linked)} links against {endpoint}")
+    note(f"checking {sum(1 for row in rows if row.linked)} links against {endpoint}")
     checks = check_links(rows, endpoint=endpoint, timeout=timeout)
     click.echo(render_checks(checks, output_format, max_width=_table_width()), nl=False)
     counts = {status: sum(1 for c in checks if c.status == status) for status in ("ok", "warning", "failed")}
@@ -1335,7 +1332,7 @@ def quickstatements_command(
     )
     claims, skipped = collect_claims(store, source)
     if skip_existing:
-        _stderr_progress(f"asking {endpoint} which of {len(claims)} claims Wikidata already has")
+        note(f"asking {endpoint} which of {len(claims)} claims Wikidata already has")
         held = existing_claims(claims, endpoint=endpoint, timeout=timeout)
         for claim in claims:
             if (claim.subject_qid, claim.pid, claim.object_qid) in held:
@@ -1361,13 +1358,6 @@ def _usage(message: str):
     from exodus_kg.errors import UsageError
 
     return UsageError(message)
-
-
-def _shown_path(path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def _read_query_argument(query: str) -> tuple[str, str]:

@@ -14,13 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
-from exodus_kg.errors import ExodusError, QueryTimeout, UsageError
-
-# The formats of result_formats.FORMATS (a test keeps them equal), without importing pyoxigraph.
-FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown", "ttl", "nt")
-# The defaults of query.engine, which this module must not import to parse arguments.
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_LIMIT_MB = 1024
+from exodus_kg.errors import ExodusError, QueryTimeout, error_line
+from exodus_kg.query.run_options import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT, OUTPUT_FORMATS
 
 
 class PlainQuery:
@@ -85,7 +80,7 @@ def parse_plain_query(argv: list[str]) -> PlainQuery | None:
                     timeout = number
                 else:
                     memory_limit = number
-            elif value in FORMATS:
+            elif value in OUTPUT_FORMATS:
                 output_format = value
             else:
                 return None
@@ -95,93 +90,6 @@ def parse_plain_query(argv: list[str]) -> PlainQuery | None:
             return None  # an option or argument only click knows how to report
         index += 1
     return PlainQuery(project_dir, name, params, output_format, no_inference, timeout, memory_limit)
-
-
-def progress_to_stderr(message: str) -> None:
-    sys.stderr.write(f"exodus: {message}\n")
-    sys.stderr.flush()
-
-
-def open_store(project, no_inference: bool):
-    """The built dataset for a command, rebuilding it (and saying so on stderr) when stale."""
-    from exodus_kg.pipeline.build import open_built
-
-    return open_built(
-        project,
-        inference=not no_inference,
-        progress=progress_to_stderr,
-        on_rebuild=lambda: progress_to_stderr("building the graph (no cached build of these inputs yet)"),
-    )
-
-
-def table_width(stream=None) -> int | None:
-    """The terminal's width when output goes to a terminal, else None (no truncation)."""
-    stream = stream or sys.stdout
-    if not stream.isatty():
-        return None
-    import shutil
-
-    return shutil.get_terminal_size((100, 24)).columns
-
-
-def run_saved_query(
-    project,
-    name: str,
-    params: list[tuple[str, str]],
-    output_format: str = "table",
-    no_inference: bool = False,
-    timeout: float | None = None,
-    max_width: int | None = None,
-    memory_limit_mb: float | None = None,
-) -> bytes:
-    """Run the saved query ``name`` of ``project`` and return its output in ``output_format``,
-    rendered within the same ``timeout`` and ``memory_limit_mb`` as the query.
-
-    Raises ExodusError subclasses for the user's mistakes (unknown query, bad parameter, ...).
-    """
-    from exodus_kg.query.engine import run_query
-    from exodus_kg.query.result_formats import render
-
-    saved, substitutions = bind_saved_query(project, name, params)
-    store = open_store(project, no_inference)
-    return run_query(
-        store,
-        saved.text,
-        substitutions=substitutions,
-        source=shown_path(saved.path),
-        timeout=timeout,
-        memory_limit_mb=memory_limit_mb,
-        then=lambda outcome: render(outcome, output_format, prefixes=saved.prefixes(), max_width=max_width),
-    )
-
-
-def bind_saved_query(project, name: str, params: list[tuple[str, str]]):
-    """The saved query ``name`` with its header checked, and its parameters bound from ``params``
-    (NAME, VALUE pairs as typed) as pyoxigraph substitutions."""
-    from exodus_kg.query.engine import PREFIXES
-    from exodus_kg.query.saved_queries import check_header, get, to_oxigraph_substitutions
-
-    saved = get(project, name)
-    check_header(saved, shown_path(saved.path))
-    given: dict[str, str] = {}
-    for param_name, value in params:
-        if param_name in given:
-            raise UsageError(f"query {saved.name}: parameter {param_name} given twice")
-        given[param_name] = value
-    return saved, to_oxigraph_substitutions(saved.bind(given, PREFIXES))
-
-
-def shown_path(path) -> str:
-    """A path relative to the current folder when that is shorter, for messages."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return relative if len(relative) < len(str(path)) else str(path)
-
-
-def error_line(error: ExodusError) -> str:
-    return f"exodus: error: {error.message}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         from exodus_kg.project import find_project
+        from exodus_kg.query.result_formats import table_width
+        from exodus_kg.query.saved_queries import run_saved_query
 
         data = run_saved_query(
             find_project(plain.project_dir),

@@ -86,3 +86,16 @@ def escape_for_terminal(text: str) -> str:
 def _escape_char(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def error_line(error: ExodusError) -> str:
+    """The one line a user sees for an error, on stderr."""
+    return f"exodus: error: {error.message}"
+
+
+def note(message: str) -> None:
+    """A line for the user on stderr: progress, what was written where."""
+    import sys
+
+    sys.stderr.write(f"exodus: {message}\n")
+    sys.stderr.flush()

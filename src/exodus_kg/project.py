@@ -28,6 +28,15 @@ CACHE_SUBDIR = "exodus-kg"
 
 
 
+def shown_path(path) -> str:
+    """A path as messages show it: relative to the current folder when that is shorter."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if len(relative) < len(str(path)) else str(path)
+
+
 def resource_path(*parts: str) -> Path:
     """The one way to find a file the package ships beside its code (``sparql/``, ``data/``,
     ``java/``, ...): ``resource_path("sparql", "stats-graphs.rq")``."""

@@ -212,6 +212,18 @@ def open_built(
     return store
 
 
+def open_store(project: Project, no_inference: bool = False) -> ox.Store:
+    """``open_built`` for a command: rebuilding when stale, and saying so on stderr."""
+    from exodus_kg.errors import note
+
+    return open_built(
+        project,
+        inference=not no_inference,
+        progress=note,
+        on_rebuild=lambda: note("building the graph (no cached build of these inputs yet)"),
+    )
+
+
 def _write_entry(
     project: Project,
     entry: Path,

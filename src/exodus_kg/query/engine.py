@@ -27,12 +27,6 @@ from exodus_kg.rdf.sparql_text import (
     refuse_service,
 )
 
-# What a query may take unless the caller says otherwise: the whole graph is some 10,000 triples, so
-# an honest query needs a fraction of this, and a runaway one (a cartesian product) stops with a
-# message instead of filling the machine's memory until the process is killed.
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_LIMIT_MB = 1024
-
 # The project's prefixes (architecture.md) and the vocabularies it aligns with. Used for ad-hoc
 # queries (`exodus sparql` may leave out PREFIX lines), for IRI arguments and for compact output.
 PREFIXES = {

@@ -19,7 +19,6 @@ import pyoxigraph as ox
 from exodus_kg.errors import UsageError
 from exodus_kg.query.engine import PREFIXES, QueryOutcome, compact_iri, escape_for_terminal
 
-FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown", "ttl", "nt")
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
 GRAPH_FORMATS = ("table", "ttl", "nt")
 ASK_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
@@ -317,3 +316,15 @@ def _used_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[s
         for prefix, namespace in prefixes.items()
         if any(iri.startswith(namespace) for iri in iris)
     }
+
+
+def table_width(stream=None) -> int | None:
+    """The terminal's width when output goes to a terminal, else None (no truncation)."""
+    import sys
+
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns

@@ -39,7 +39,7 @@ import re
 from pathlib import Path
 
 from exodus_kg.errors import InputError, UsageError
-from exodus_kg.project import Project
+from exodus_kg.project import Project, shown_path
 from exodus_kg.rdf.query_files import CHOICES, LIST, PAIRS, TEXT, read_header, read_text
 from exodus_kg.rdf.sparql_text import declared_prefixes, mask_non_code, query_form
 
@@ -422,3 +422,53 @@ def to_rdflib_bindings(bound: list[BoundValue]) -> dict:
             term = Literal(item.value, datatype=URIRef(item.datatype))
         bindings[Variable(item.param.variable)] = term
     return bindings
+
+
+# Running a saved query ----------------------------------------------------------------------------
+
+
+def run_saved_query(
+    project,
+    name: str,
+    params: list[tuple[str, str]],
+    output_format: str = "table",
+    no_inference: bool = False,
+    timeout: float | None = None,
+    max_width: int | None = None,
+    memory_limit_mb: float | None = None,
+) -> bytes:
+    """Run the saved query ``name`` of ``project`` and return its output in ``output_format``,
+    rendered within the same ``timeout`` and ``memory_limit_mb`` as the query.
+
+    Raises ExodusError subclasses for the user's mistakes (unknown query, bad parameter, ...).
+    """
+    from exodus_kg.pipeline.build import open_store
+    from exodus_kg.query.engine import run_query
+    from exodus_kg.query.result_formats import render
+
+    saved, substitutions = bind_saved_query(project, name, params)
+    store = open_store(project, no_inference)
+    return run_query(
+        store,
+        saved.text,
+        substitutions=substitutions,
+        source=shown_path(saved.path),
+        timeout=timeout,
+        memory_limit_mb=memory_limit_mb,
+        then=lambda outcome: render(outcome, output_format, prefixes=saved.prefixes(), max_width=max_width),
+    )
+
+
+def bind_saved_query(project, name: str, params: list[tuple[str, str]]):
+    """The saved query ``name`` with its header checked, and its parameters bound from ``params``
+    (NAME, VALUE pairs as typed) as pyoxigraph substitutions."""
+    from exodus_kg.query.engine import PREFIXES
+
+    saved = get(project, name)
+    check_header(saved, shown_path(saved.path))
+    given: dict[str, str] = {}
+    for param_name, value in params:
+        if param_name in given:
+            raise UsageError(f"query {saved.name}: parameter {param_name} given twice")
+        given[param_name] = value
+    return saved, to_oxigraph_substitutions(saved.bind(given, PREFIXES))
