@@ -30,7 +30,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from exodus_kg.errors import InputError
-from exodus_kg.query.engine import PREFIXES, compact_iri, library_query, run_library_query, run_query
+from exodus_kg.query.engine import PREFIXES, compact_iri, run_library_query, run_query
+from exodus_kg.rdf.query_files import package_query
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -202,7 +203,7 @@ def query_ui_config(queries) -> dict:
     prefixes."""
     return {
         "examples": [{"name": q.name, "summary": q.summary, "query": q.text} for q in queries],
-        "default": library_query("query-ui-default"),
+        "default": package_query("query-ui-default"),
     }
 
 
