@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout
 from exodus_kg.query.engine import (
@@ -24,6 +26,7 @@ EXO = "https://w3id.org/exodus-kg/ontology#"
 EXD = "https://w3id.org/exodus-kg/id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 GRAPHS = "https://w3id.org/exodus-kg/graph/"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def count(outcome) -> int:
@@ -216,3 +219,37 @@ def test_bidi_overrides_and_nul_are_escaped_in_messages():
     assert escape_for_terminal("a\u202eb\x00c\x1b") == "a\\u202eb\\x00c\\x1b"
     message = describe_syntax_error("error at 1:5: expected x", "ASK \u202e{\x00", "q")
     assert "\u202e" not in message and "\x00" not in message and "\\u202e" in message
+
+
+def test_bidi_overrides_and_nul_from_the_data_and_the_query_reach_the_terminal_escaped(tmp_path):
+    """Regression: a right-to-left override (U+202E) and NUL in a value or in a broken query reached
+    the terminal raw (the override reverses what follows it on screen)."""
+    project = clone_built_article(tmp_path / "project")
+    (project / "triples" / "bidi.ttl").write_text(
+        "@prefix exd: <https://w3id.org/exodus-kg/id/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        'exd:sam-altman rdfs:comment "safe\\u202Eevil\\u0000end"@en .\n',
+        encoding="utf-8",
+    )
+    table = run_exodus("sparql", "SELECT ?c WHERE { exd:sam-altman rdfs:comment ?c }", project=project)
+    assert table.returncode == 0, table.stderr
+    assert "\u202e" not in table.stdout and "\x00" not in table.stdout
+    assert "safe\\u202eevil\\x00end" in table.stdout
+    broken = run_exodus("sparql", "SELECT ?x WHERE { ?x \u202e ?y }", project=project)
+    assert_fails_cleanly(broken, 2, "SPARQL syntax error", "\\u202e")
+    assert "\u202e" not in broken.stderr
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=40))
+@example(text="Alice Example")
+@example(text='Alice Example" } } UNION { ?entity ?p ?o } #')
+def test_any_text_bound_in_a_subquery_finds_exactly_its_label(fixture_store, text):
+    """The VALUES block holds the value as an RDF term: whatever the text (quotes, braces, newlines,
+    `} UNION {`), the subquery finds the entities labelled exactly that and nothing more."""
+    expected = {
+        quad.subject.value
+        for quad in fixture_store.quads_for_pattern(None, ox.NamedNode(RDFS_LABEL), None)
+        if isinstance(quad.object, ox.Literal) and quad.object.value == text
+    }
+    assert labelled(fixture_store, text) == expected
