@@ -249,8 +249,6 @@ def _wrap(text: str, width: int) -> list[str]:
     than a line between characters (never inside a wide character or before a combining mark)."""
     if display_width(text) <= width:
         return [text]
-    from rich.cells import chop_cells
-
     lines: list[str] = []
     current, used = "", 0
     for word in _WORD.findall(text):
@@ -264,7 +262,7 @@ def _wrap(text: str, width: int) -> list[str]:
             lines.append(current.rstrip())
         current, used = "", 0
         if size > width:
-            pieces = chop_cells(bare, width)
+            pieces = _chop(bare, width)
             lines.extend(pieces[:-1])
             bare = pieces[-1]
         current = bare + word[len(word.rstrip()) :]
@@ -272,6 +270,19 @@ def _wrap(text: str, width: int) -> list[str]:
     if current.strip():
         lines.append(current.rstrip())
     return lines or [""]
+
+
+def _chop(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces of at most ``width`` columns; a combining mark or a joined emoji,
+    which adds no width, stays with the character before it."""
+    pieces, current = [], ""
+    for char in text:
+        if current and display_width(current + char) > width:
+            pieces.append(current)
+            current = char
+        else:
+            current += char
+    return [*pieces, current]
 
 
 def _records(columns: list[str], rows: list[list[str]], max_width: int) -> str:
