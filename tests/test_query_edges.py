@@ -147,7 +147,7 @@ def test_a_hostile_value_in_a_subquery_stays_a_value(fixture_store):
 def test_the_values_block_goes_on_the_subquery_line():
     text = "SELECT ?a {\n  { SELECT ?a { ?a ?p ?_x } }\n}"
     bound, insertions = bind_in_subqueries(text, {ox.Variable("_x"): ox.Literal("v")})
-    assert bound.splitlines()[1] == '  { SELECT ?a { VALUES (?_x) { ("v") }  ?a ?p ?_x } }'
+    assert bound.splitlines()[1] == '  { SELECT ?a { VALUES (?_x) { ("v") } ?a ?p ?_x } }'
     assert len(insertions) == 1 and bound.count("\n") == text.count("\n")
 
 

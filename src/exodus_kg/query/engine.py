@@ -308,7 +308,10 @@ def bind_with_values(
     for position in sorted(chosen):
         wanted = list(dict.fromkeys(chosen[position]))
         if wanted:
-            insertions.append((position + 1, values_block(wanted, substitutions)))
+            block = values_block(wanted, substitutions)
+            if text[position + 1 : position + 2].isspace():
+                block = block.rstrip(" ")  # no trailing blank before a line break
+            insertions.append((position + 1, block))
     for offset, block in reversed(insertions):
         text = text[:offset] + block + text[offset:]
     return text, [(offset, len(block)) for offset, block in insertions]
