@@ -77,7 +77,9 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        load = os.getloadavg()
         print(f"dataset: {entry / DATASET_FILE}")
+        print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start")
         print(f"runs per tool and query: {args.runs} (after one warm-up run each)\n")
         header = f"{'query':<24} {'exodus median':>14} {'exodus min':>11} {'oxigraph median':>16} {'oxigraph min':>13} {'ratio':>6}"
         print(header)
@@ -118,7 +120,9 @@ def main() -> None:
                 f"{name:<24} {exodus_median * 1000:>11.1f} ms {min(exodus_times) * 1000:>8.1f} ms "
                 f"{oxigraph_median * 1000:>13.1f} ms {min(oxigraph_times) * 1000:>10.1f} ms {ratio:>5.2f}x"
             )
-        print(f"\nratio of medians (exodus / oxigraph): worst {max(ratios):.2f}x, aim <= 2.5x")
+        load = os.getloadavg()
+        print(f"\nratio of medians (exodus / oxigraph): worst {max(ratios):.2f}x, aim <= 1.5x")
+        print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
 
 
 if __name__ == "__main__":

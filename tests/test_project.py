@@ -109,7 +109,7 @@ def test_projects_compare_by_folder(scratch_project):
 
 
 def test_input_hash_is_a_sha256_of_path_and_bytes(scratch_project):
-    """The hash uses CPython's own SHA-256 (cheaper to start than OpenSSL's); same digests."""
+    """The hash object _sha256 gives is the standard SHA-256: same digests as hashlib."""
     import hashlib
 
     from exodus_kg.project import _sha256
