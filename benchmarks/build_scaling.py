@@ -2,6 +2,7 @@
 
 Usage:
     nice -n 10 .venv/bin/python benchmarks/build_scaling.py [--scales 1 10 100] [--runs 1] [--keep DIR]
+        [--project DIR]
 
 For each scale the script writes a synthetic project (benchmarks/synthetic_project.py: the article's
 statements repeated, every ``exd:`` IRI but the article's and its passages' renamed per copy, fresh
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--runs", type=int, default=1, help="builds per scale; the one with the least CPU time is shown")
     parser.add_argument("--keep", help="write the synthetic projects here and keep them")
+    parser.add_argument("--project", default=str(ROOT), help="the project whose graph is repeated")
     args = parser.parse_args()
 
     exodus, oxigraph = tool("exodus"), tool("oxigraph")
@@ -76,7 +78,7 @@ def main() -> None:
         print("-" * len(header))
         first = previous = None
         for scale in args.scales:
-            project = write_project(scale, folder / f"scale-{scale}x")
+            project = write_project(scale, folder / f"scale-{scale}x", source=Path(args.project))
             runs = [
                 run_child([exodus, "--project", str(project), "build", "--force"]) for _ in range(args.runs)
             ]
