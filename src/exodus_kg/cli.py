@@ -1165,6 +1165,10 @@ def link_command(
         summary_line,
     )
 
+    if check:
+        from exodus_kg.publish.sparql_client import check_endpoint_url
+
+        check_endpoint_url(endpoint, "--endpoint")  # before the build, and before it is shown
     rows = link_table(_open_store(state, no_inference=False))
     if not check:
         shown = [row for row in rows if not row.linked] if unlinked else rows

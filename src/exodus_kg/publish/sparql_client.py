@@ -48,6 +48,11 @@ MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 _REASONS = {
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -86,7 +91,7 @@ def check_timeout(value: float, option: str = "--timeout") -> float:
 def check_endpoint_url(url: str, option: str) -> str:
     """``url`` if it is an http(s) URL with a host, a valid port and no user name or password in it
     (those belong in the environment or netrc, not in shell history and process lists)."""
-    shown = repr(terminal_safe(redact_url(url)))
+    shown = repr(quoted(redact_url(url)))
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number or out of range
@@ -101,6 +106,9 @@ def check_endpoint_url(url: str, option: str) -> str:
         )
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
         raise UsageError(f"{option} {shown}: a URL cannot hold spaces or control characters")
+    host = parts.hostname
+    if ":" not in host and (len(host) > 253 or any(len(label) > 63 for label in host.split("."))):
+        raise UsageError(f"{option} {shown}: not a valid URL (its host name is too long)")
     return url
 
 

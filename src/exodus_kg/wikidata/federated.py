@@ -173,9 +173,9 @@ def run_text(
         error = outcome["error"]
         if isinstance(error, (UsageError, RemoteError)):
             raise error
-        raise RemoteError(
-            f"{source}: the federated query failed ({type(error).__name__}: {quoted(str(error), 160)})"
-        ) from None
+        # Whatever else the query engine (rdflib) stumbled on: said in a line, not as Python's repr.
+        reason = quoted(str(error).strip("'\""), 160) or "no reason given"
+        raise RemoteError(f"{source}: the federated query failed while rdflib evaluated it ({reason})") from None
     return QueryOutcome("SELECT", solutions_json=outcome["json"], variables=outcome["vars"])
 
 
