@@ -13,6 +13,7 @@ Every format ends with a newline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 
@@ -100,7 +101,7 @@ def render(
         rows = [[format_term(solution[name], prefixes) for name in variables] for solution in solutions]
         if output_format == "markdown":
             return render_markdown(variables, rows).encode("utf-8")
-        return render_table(variables, rows, max_width=max_width).encode("utf-8")
+        return b"".join(line.encode("utf-8") + b"\n" for line in table_lines(variables, rows, max_width))
     if output_format == "json":
         return _newline(outcome.solutions_json)
     return _newline(outcome.solutions().serialize(format=_RESULTS_FORMATS[output_format]))
@@ -171,29 +172,38 @@ _MIN_COLUMN = 10
 
 
 def render_table(columns: list[str], rows: list[list[str]], max_width: int | None = None) -> str:
+    """The lines of ``table_lines`` as one text."""
+    return "".join(line + "\n" for line in table_lines(columns, rows, max_width))
+
+
+def table_lines(columns: list[str], rows: list[list[str]], max_width: int | None = None) -> Iterator[str]:
     """A plain-text table with a header rule and a row count. To fit ``max_width`` terminal columns,
     the widest columns narrow and their cells wrap (at spaces, else between characters); when the
     columns cannot all keep a readable width, each row becomes a record, one "name  value" line
     per column. Widths are counted as rich counts them (wide characters, combining marks, emoji);
-    the layout is done here so that a table of 100,000 rows takes a second, not minutes."""
+    the layout is done here so that a table of 100,000 rows takes a second, not minutes. The lines
+    come one by one, so that a large table is written out without being held whole as text."""
     rows = [[terminal_safe(cell) for cell in row] for row in rows]
     columns = [terminal_safe(name) for name in columns]
     count = len(rows)
-    footer = f"({count} row{'s' if count != 1 else ''})\n"
+    footer = f"({count} row{'s' if count != 1 else ''})"
     if not columns:
-        return footer
+        yield footer
+        return
     sizes = [[display_width(cell) for cell in row] for row in rows]
     header = [display_width(name) for name in columns]
     natural = [max([header[i]] + [size[i] for size in sizes]) for i in range(len(columns))]
     # Columns are parted by a space of padding and a space of divider.
     gaps = 2 * (len(columns) - 1)
     if max_width is None or sum(natural) + gaps <= max_width:
-        return _table(columns, rows, natural, header, sizes) + footer
-    needed = [min(width, max(_MIN_COLUMN, header[i])) for i, width in enumerate(natural)]
-    if sum(needed) + gaps > max_width:
-        return _records(columns, rows, max_width) + footer
-    widths = _narrowed(natural, needed, max_width - gaps)
-    return _table(columns, rows, widths, header, sizes) + footer
+        yield from _table(columns, rows, natural, header, sizes)
+    else:
+        needed = [min(width, max(_MIN_COLUMN, header[i])) for i, width in enumerate(natural)]
+        if sum(needed) + gaps > max_width:
+            yield from _records(columns, rows, max_width)
+        else:
+            yield from _table(columns, rows, _narrowed(natural, needed, max_width - gaps), header, sizes)
+    yield footer
 
 
 def _narrowed(natural: list[int], needed: list[int], budget: int) -> list[int]:
@@ -212,7 +222,7 @@ def _narrowed(natural: list[int], needed: list[int], budget: int) -> list[int]:
     return widths
 
 
-def _table(columns, rows, widths, header, sizes) -> str:
+def _table(columns, rows, widths, header, sizes) -> Iterator[str]:
     def pad(text: str, size: int, width: int) -> str:
         return text + " " * (width - size)
 
@@ -234,11 +244,10 @@ def _table(columns, rows, widths, header, sizes) -> str:
             out.append(" ".join(parts).rstrip())
         return out
 
-    lines = row_lines(columns, header)
-    lines.append(" ".join("-" * (width + 1) for width in widths)[:-1])
+    yield from row_lines(columns, header)
+    yield " ".join("-" * (width + 1) for width in widths)[:-1]
     for row, cell_sizes in zip(rows, sizes, strict=True):
-        lines.extend(row_lines(row, cell_sizes))
-    return "\n".join(lines) + "\n"
+        yield from row_lines(row, cell_sizes)
 
 
 _WORD = re.compile(r"\S+\s*|\s+")
@@ -285,19 +294,17 @@ def _chop(text: str, width: int) -> list[str]:
     return [*pieces, current]
 
 
-def _records(columns: list[str], rows: list[list[str]], max_width: int) -> str:
+def _records(columns: list[str], rows: list[list[str]], max_width: int) -> Iterator[str]:
     """One block per row: a "-[ row N ]-" rule, then each column name and its value, wrapped."""
     name_width = max(display_width(name) for name in columns)
     value_width = max(_MIN_COLUMN, max_width - name_width - 2)
-    lines = []
     for number, row in enumerate(rows, start=1):
         title = f"-[ row {number} ]"
-        lines.append(title + "-" * max(0, min(max_width, 40) - len(title)))
+        yield title + "-" * max(0, min(max_width, 40) - len(title))
         for name, value in zip(columns, row, strict=True):
             label = name + " " * (name_width - display_width(name) + 2)
             for index, line in enumerate(_wrap(value, value_width)):
-                lines.append(((label if index == 0 else " " * len(label)) + line).rstrip())
-    return "\n".join(lines) + ("\n" if rows else "")
+                yield ((label if index == 0 else " " * len(label)) + line).rstrip()
 
 
 def render_markdown(columns: list[str], rows: list[list[str]]) -> str:
