@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -193,6 +195,65 @@ def test_cli_link_unlinked_csv_lists_only_unlinked_entities():
     entities = {row["entity"] for row in rows}
     assert EXD + "john-schulman" in entities and EXD + "sam-altman" not in entities
     assert re.search(r"\d+ of \d+ entities linked \(\d+ links\); \d+ unlinked\.", result.stderr)
+
+
+# `exodus link -f sssom`: the links as an SSSOM mapping set, checked by sssom-py ---------------------------
+
+
+def sssom_validate(path: Path) -> subprocess.CompletedProcess:
+    """sssom-py's own `sssom validate` (JSON schema, prefix map completeness, strict CURIEs)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "sssom"), "validate", str(path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sssom_text() -> str:
+    result = invoke("link", "-f", "sssom")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_sssom_mapping_set_passes_sssom_validate(sssom_text, tmp_path):
+    path = tmp_path / "exodus-wikidata.sssom.tsv"
+    path.write_text(sssom_text, encoding="utf-8")
+    result = sssom_validate(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The validator does reject a mapping set that breaks the standard: a justification outside semapv.
+    broken = tmp_path / "broken.sssom.tsv"
+    broken.write_text(sssom_text.replace("semapv:ManualMappingCuration", "semapv:Guesswork"), encoding="utf-8")
+    assert sssom_validate(broken).returncode != 0
+
+
+def test_sssom_has_one_row_per_link_with_its_record(sssom_text, links):
+    metadata = [line[1:] for line in sssom_text.splitlines() if line.startswith("#")]
+    assert 'mapping_set_id: "https://w3id.org/exodus-kg/mappings/wikidata.sssom.tsv"' in metadata
+    assert '  wikidata: "http://www.wikidata.org/entity/"' in metadata
+    assert 'license: "https://creativecommons.org/licenses/by/4.0/"' in metadata
+    table = [line for line in sssom_text.splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(table)), delimiter="\t"))
+    expected = {
+        (str(s).replace(EXD, "exd:"), "skos:" + str(p).removeprefix(str(SKOS)), str(o).replace(WD, "wikidata:"))
+        for s, p, o in mapping_triples(links)
+    }
+    assert {(r["subject_id"], r["predicate_id"], r["object_id"]) for r in rows} == expected
+    assert len(rows) == len(expected)
+    assert {r["mapping_justification"] for r in rows} == {"semapv:ManualMappingCuration"}
+    by_subject = {(r["subject_id"], r["predicate_id"]): r for r in rows}
+    altman = by_subject[("exd:sam-altman", "skos:exactMatch")]
+    assert (altman["object_label"], altman["confidence"], altman["mapping_date"]) == ("Sam Altman", "0.95", "2026-11-28")
+    for row in rows:
+        record = next(links.subjects(EXO.linkSubject, URIRef(row["subject_id"].replace("exd:", EXD))))
+        level = links.value(record, EXO.linkConfidence)
+        assert row["confidence"] == {EXV.high: "0.95", EXV.medium: "0.8"}[level], row["subject_id"]
+        assert row["comment"] and row["author_label"] == "The exodus-kg developers"
+
+
+def test_sssom_cannot_be_combined_with_unlinked_or_check():
+    for extra in ("--unlinked", "--check"):
+        result = CliRunner().invoke(cli, ["--project", str(ROOT), "link", "-f", "sssom", extra])
+        assert result.exit_code == 2 and "-f sssom writes the links themselves" in result.stderr
 
 
 def test_cli_link_json_and_table():

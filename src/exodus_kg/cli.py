@@ -1123,7 +1123,7 @@ def serve_command(
 
 @cli.command("link")
 @click.option("--unlinked", is_flag=True, help="Show only the entities that have no Wikidata link.")
-@output_format_option(("table", "csv", "json"), "table", "Output format.")
+@output_format_option(("table", "csv", "json", "sssom"), "table", "Output format (sssom: an SSSOM/TSV mapping set).")
 @click.option(
     "--check",
     is_flag=True,
@@ -1144,7 +1144,9 @@ def link_command(
     """List the people, organizations, products, works, technologies and places with their Wikidata links.
 
     Each row gives the English and Chinese labels, the QID, the SKOS mapping property and the confidence of
-    the verification (docs/wikidata-verification.md). With --check, every link is verified against the
+    the verification (docs/wikidata-verification.md). -f sssom writes the links as an SSSOM/TSV mapping
+    set (curie map, manual curation, confidence, date and sources from the verification records), the
+    form mapping tools and `sssom validate` read. With --check, every link is verified against the
     Wikidata SPARQL endpoint in one query: exit code 1 when a link fails (no such item, a redirect, no
     matching label, a person who is not a human), 3 when the endpoint cannot be reached. A kind that is not
     confirmed for an organization is a warning only.
@@ -1153,6 +1155,7 @@ def link_command(
     Example:
       exodus link
       exodus link --unlinked -f csv
+      exodus link -f sssom > exodus-wikidata.sssom.tsv
       exodus link --check
       exodus link --check --endpoint http://localhost:7878/query
     """
@@ -1165,6 +1168,13 @@ def link_command(
         summary_line,
     )
 
+    if output_format == "sssom":
+        if unlinked or check:
+            raise _usage("-f sssom writes the links themselves; it cannot be combined with --unlinked or --check")
+        from exodus_kg.wikidata.sssom_export import sssom_tsv
+
+        click.echo(sssom_tsv(_open_store(state, no_inference=False)), nl=False)
+        return
     if check:
         from exodus_kg.publish.sparql_client import check_endpoint_url
 
