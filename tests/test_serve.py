@@ -306,3 +306,18 @@ def test_a_failing_request_gets_500_one_line_and_the_server_goes_on(capfd):
     err = capfd.readouterr().err
     assert "Traceback" not in err and err.count("failed: RuntimeError: boom") == 2
     assert "\x1b" not in err
+
+
+def test_serve_describes_the_dataset_at_well_known_void(entry):
+    """VoID section 7: the description at /.well-known/void, naming the endpoint the server really has."""
+    from rdflib import Graph, URIRef
+
+    with _Running() as running:
+        assert f"{running.base}/.well-known/void" in running.printed
+        with urllib.request.urlopen(running.base + "/.well-known/void", timeout=30) as answer:
+            assert answer.headers["Content-Type"].startswith("text/turtle")
+            graph = Graph().parse(data=answer.read(), format="turtle")
+        void = "http://rdfs.org/ns/void#"
+        dataset = URIRef("https://w3id.org/exodus-kg/dataset")
+        assert graph.value(dataset, URIRef(void + "sparqlEndpoint")) == URIRef(running.base + "/query")
+        assert int(graph.value(dataset, URIRef(void + "triples"))) > 10000

@@ -244,7 +244,11 @@ def test_sssom_has_one_row_per_link_with_its_record(sssom_text, links):
     altman = by_subject[("exd:sam-altman", "skos:exactMatch")]
     assert (altman["object_label"], altman["confidence"], altman["mapping_date"]) == ("Sam Altman", "0.95", "2026-11-28")
     for row in rows:
-        record = next(links.subjects(EXO.linkSubject, URIRef(row["subject_id"].replace("exd:", EXD))))
+        item = URIRef(row["object_id"].replace("wikidata:", WD))
+        (record,) = [
+            r for r in links.subjects(EXO.linkSubject, URIRef(row["subject_id"].replace("exd:", EXD)))
+            if (r, EXO.wikidataItem, item) in links
+        ]
         level = links.value(record, EXO.linkConfidence)
         assert row["confidence"] == {EXV.high: "0.95", EXV.medium: "0.8"}[level], row["subject_id"]
         assert row["comment"] and row["author_label"] == "The exodus-kg developers"

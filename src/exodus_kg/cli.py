@@ -848,6 +848,61 @@ def export_command(state: State, export_format: str | None, output: str | None, 
     )
 
 
+@cli.command("void")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the description to this file (written atomically) instead of standard output.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "void_format",
+    type=click.Choice(("ttl", "nt", "rdfxml")),
+    default="ttl",
+    show_default=True,
+    help="Serialization of the description.",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    default="http://127.0.0.1:7878/query",
+    show_default=True,
+    help="The SPARQL endpoint to name (the default is where `exodus serve` answers); '' for none.",
+)
+@click.option(
+    "--dump",
+    "dumps",
+    metavar="URL",
+    multiple=True,
+    help="A download of the dataset (an `exodus export` file), as void:dataDump and a DCAT distribution. Repeatable.",
+)
+@pass_state
+def void_command(state: State, output: str | None, void_format: str, endpoint: str, dumps: tuple[str, ...]) -> None:
+    """Describe the built dataset in VoID and DCAT: licence, source article, triples per named graph,
+    class and property partitions, the SPARQL endpoint and the dumps.
+
+    Catalogues and loaders read it to find what the dataset is and where to get it; `exodus serve`
+    answers with it at /.well-known/void. Publish it beside the export it names.
+
+    \b
+    Example:
+      exodus void
+      exodus void --dump https://example.org/exodus.nq.gz -o void.ttl
+    """
+    from exodus_kg.publish.dataset_description import void_bytes
+
+    data = void_bytes(_open_store(state, no_inference=False), endpoint or None, dumps, void_format)
+    if output:
+        from exodus_kg.rdf.files import write_atomically
+
+        write_atomically(output, [data])
+        _stderr_progress(f"wrote the dataset description ({len(data)} bytes) to {_shown_path(output)}")
+    else:
+        _emit(data)
+
+
 PICTURE_NAMES = (
     "diaspora", "timeline", "money", "ontology-statements", "ontology-agents", "ontology-quantities",
 )  # pictures.PICTURES, kept cheap to import
@@ -1092,6 +1147,7 @@ def serve_command(
     """
     from exodus_kg.pipeline.build import ensure_built
     from exodus_kg.publish import server
+    from exodus_kg.publish.dataset_description import DatasetDescription
     from exodus_kg.publish.reconcile import Reconciler
 
     server.check_bind(host, allow_remote)
@@ -1100,6 +1156,7 @@ def serve_command(
     store = _open_store(state, no_inference=False)
     site_dir = server.site_folder(entry, project, store, progress=note)
     reconciler = Reconciler.from_store(store)
+    description = DatasetDescription.from_store(store)
     del store  # the engine serves the queries; this process keeps no handle on the build's store
     code = server.serve(
         entry,
@@ -1110,6 +1167,7 @@ def serve_command(
         allow_service=allow_service,
         site_dir=site_dir,
         reconciler=reconciler,
+        description=description,
         say=click.echo,
         progress=note,
     )

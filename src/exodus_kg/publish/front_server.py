@@ -41,6 +41,7 @@ class FrontServer(ThreadingHTTPServer):
         allow_service: bool = False,
         site_dir: Path | None = None,
         reconciler=None,
+        void_description: bytes | None = None,
     ):
         host = host.strip("[]")
         if ":" in host:
@@ -52,6 +53,7 @@ class FrontServer(ThreadingHTTPServer):
         self.allow_service = allow_service
         self.site_dir = site_dir.resolve() if site_dir is not None else None
         self.reconciler = reconciler
+        self.void_description = void_description
         super().__init__((host, port), FrontHandler)
 
     def handle_error(self, request, client_address):
@@ -129,7 +131,13 @@ class FrontHandler(BaseHTTPRequestHandler):
         except ValueError as error:
             self._plain(413 if "large" in str(error) else 400, f"{error}\n")
             return
-        if any(path == p or path.startswith(p + "/") for p in ENGINE_PATHS):
+        if path == "/.well-known/void" and self.server.void_description is not None:
+            # The dataset's VoID and DCAT description, where VoID's section 7 says to look for it.
+            if self.command in ("GET", "HEAD"):
+                self._send(200, "text/turtle; charset=utf-8", self.server.void_description)
+            else:
+                self._plain(405, "the dataset description is read-only\n")
+        elif any(path == p or path.startswith(p + "/") for p in ENGINE_PATHS):
             self._to_engine(body)
         elif path == "/reconcile" or path.startswith("/reconcile/"):
             self._reconcile(path, body)

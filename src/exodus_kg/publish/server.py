@@ -245,6 +245,7 @@ def serve(
     allow_service: bool = False,
     site_dir: Path | None = None,
     reconciler=None,
+    description=None,
     say: Callable[[str], None] = print,
     progress: Callable[[str], None] | None = None,
 ) -> int:
@@ -283,6 +284,7 @@ def serve(
         front = FrontServer(
             host, port, engine_url, accepted_hosts=hosts, allow_service=allow_service,
             site_dir=site_dir, reconciler=reconciler,
+            void_description=description.to_bytes(urls.query) if description is not None else None,
         )
         threading.Thread(target=front.serve_forever, name="exodus-front", daemon=True).start()
         counts = _graph_counts(entry)
@@ -293,6 +295,8 @@ def serve(
         say(f"  query UI         {urls.ui}")
         say(f"  SPARQL query     {urls.query}   (default graph = union of the named graphs)")
         say(f"  graph store      {urls.store}   (GET; ?graph=IRI for one graph)")
+        if description is not None:
+            say(f"  dataset (VoID)   {urls.base}/.well-known/void")
         if reconciler is not None:
             say(f"  reconciliation   {urls.reconcile}   (W3C Reconciliation API, e.g. for OpenRefine)")
         say(f"  accepted Host names: {', '.join(sorted(hosts))}; SERVICE "
