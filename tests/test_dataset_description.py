@@ -108,3 +108,87 @@ def test_without_an_endpoint_none_is_named():
     result = CliRunner().invoke(cli, ["--project", str(ROOT), "void", "--endpoint", "", "-f", "nt"])
     assert result.exit_code == 0, result.stderr
     assert "sparqlEndpoint" not in result.stdout and "void#triples" in result.stdout
+
+
+# The w3id plan: docs/publishing-iris.md's .htaccess, emulated for the two kinds of client ------------------
+
+DOC = ROOT / "docs" / "publishing-iris.md"
+W3ID = "https://w3id.org/exodus-kg/"
+RDF_CLIENT, BROWSER = "text/turtle", "text/html,application/xhtml+xml"
+
+
+def htaccess_rules() -> list[tuple[list[str], str, str]]:
+    """(Accept conditions, pattern, target) for each RewriteRule, in order."""
+    import re
+
+    (block,) = re.findall(r"```apache\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    rules, conditions = [], []
+    for line in block.splitlines():
+        words = line.split()
+        if words[:2] == ["RewriteCond", "%{HTTP_ACCEPT}"]:
+            conditions.append(words[2])
+        elif words[:1] == ["RewriteRule"]:
+            assert words[3] in ("[R=303,L]", "[R=303,NE,L]"), line
+            rules.append((conditions, words[1], words[2]))
+            conditions = []
+    return rules
+
+
+def dereference(iri: str, accept: str) -> str | None:
+    """Where w3id would send ``accept`` for ``iri``: the first rule whose conditions and pattern match."""
+    import re
+
+    path = iri.removeprefix(W3ID).split("#")[0]
+    for conditions, pattern, target in htaccess_rules():
+        if all(re.search(condition, accept) for condition in conditions):
+            match = re.search(pattern, path)
+            if match:
+                target = target.replace("\\%", "%")
+                return re.sub(r"\$(\d)", lambda m, found=match: found.group(int(m.group(1))) or "", target)
+    return None
+
+
+def test_the_doc_examples_of_exodus_void_are_those_the_help_shows():
+    import re
+
+    blocks = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    lines = [line for block in blocks for line in block.splitlines() if line.startswith("exodus void")]
+    assert lines == ["exodus void", "exodus void --dump https://example.org/exodus.nq.gz -o void.ttl"]
+    for line in lines:
+        assert line in cli.get_command(None, "void").help  # and test_help_examples_run_as_printed runs them
+
+
+def test_every_iri_of_the_build_dereferences_for_rdf_clients_and_browsers(store):
+    import urllib.parse
+
+    minted = set()
+    for quad in store:
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+            value = getattr(term, "value", None)
+            if isinstance(value, str) and value.startswith(W3ID) and value != W3ID:
+                minted.add(value)
+    assert len(minted) > 900
+    for iri in sorted(minted):
+        for accept in (RDF_CLIENT, BROWSER):
+            assert dereference(iri, accept), (iri, accept)
+    # RDF clients get the thing itself described: the DESCRIBE names exactly this IRI.
+    for iri in (W3ID + "id/sam-altman", W3ID + ".well-known/genid/" + "0" * 24):
+        target = dereference(iri, RDF_CLIENT)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)["query"][0]
+        assert query == f"DESCRIBE <{iri}>"
+    assert dereference(W3ID + "id/sam-altman", BROWSER).endswith("/entity/sam-altman.html")
+    assert dereference(W3ID + "id/article-p007", BROWSER).endswith("/article.html#article-p007")
+    assert dereference(W3ID + "ontology#Person", RDF_CLIENT).endswith("/ontology/exodus.ttl")
+    assert dereference(W3ID + "graph/asserted", RDF_CLIENT).endswith(
+        "/store?graph=" + urllib.parse.quote(W3ID + "graph/asserted", safe="")
+    )
+    assert dereference(W3ID + "dataset", BROWSER).endswith("/.well-known/void")
+    # A shape the graph never mints (a quote or a space could break out of the DESCRIBE) matches nothing.
+    for odd in ("id/a>%20UNION", "id/Sam_Altman", "id/../etc"):
+        assert dereference(W3ID + odd, RDF_CLIENT) is None
+
+
+def test_the_entity_pages_the_browser_rule_names_are_those_exodus_site_writes():
+    """The site names its entity pages entity/SLUG.html after the exd: slug."""
+    source = (ROOT / "src" / "exodus_kg" / "publish" / "site.py").read_text(encoding="utf-8")
+    assert "f\"entity/{entity['slug']}.html\"" in source

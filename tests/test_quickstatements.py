@@ -306,3 +306,30 @@ def test_cli_skip_existing_with_a_dead_endpoint_is_exit_code_3():
     )
     assert result.exit_code == 3, result.stderr
     assert result.stdout == "" and "127.0.0.1:9" in result.stderr
+
+
+def docs_examples() -> list[str]:
+    text = (ROOT / "docs" / "wikidata.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith(("exodus quickstatements", "exodus link -f sssom"))]
+
+
+@pytest.mark.parametrize("line", docs_examples())
+def test_every_quickstatements_and_sssom_example_of_the_docs_runs(line, wikidata_server, tmp_path, monkeypatch):
+    """As printed, the local server standing in for 127.0.0.1:7878; a `> FILE` redirection is followed."""
+    import shlex
+
+    words = shlex.split(line.replace("http://127.0.0.1:7878/query", wikidata_server.query_url))
+    target = None
+    if ">" in words:
+        target = tmp_path / words[words.index(">") + 1]
+        words = words[: words.index(">")]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--project", str(ROOT), *words[1:]])
+    assert result.exit_code == 0, result.stderr
+    if target is not None:
+        target.write_text(result.stdout, encoding="utf-8")
+    written = result.stdout or (tmp_path / "exodus.qs").read_text(encoding="utf-8")
+    assert written.strip()
+    assert len(docs_examples()) == 5

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from exodus_kg import __version__
 from exodus_kg.errors import InputError
-from exodus_kg.wikidata.links import DATA_DIR, load_query
+from exodus_kg.rdf.query_files import package_query
+from exodus_kg.wikidata.links import DATA_DIR
 
 COLUMNS = (
     "subject_id", "subject_label", "predicate_id", "object_id", "object_label", "mapping_justification",
@@ -70,7 +71,7 @@ def collect_mappings(store, mapping_set: dict | None = None) -> list[Mapping]:
     mapping_set = mapping_set or load_mapping_set()
     curie_map, levels = mapping_set["curie_map"], mapping_set["_confidence"]
     mappings: dict[tuple[str, str, str], Mapping] = {}
-    for row in store.query(load_query("sssom-mappings"), use_default_graph_as_union=True):
+    for row in store.query(package_query("sssom-mappings"), use_default_graph_as_union=True):
         key = (row["entity"].value, row["mapping"].value, row["item"].value)
         if key not in mappings:
             level = row["confidence"].value
