@@ -898,7 +898,7 @@ def void_command(state: State, output: str | None, void_format: str, endpoint: s
         from exodus_kg.rdf.files import write_atomically
 
         write_atomically(output, [data])
-        _stderr_progress(f"wrote the dataset description ({len(data)} bytes) to {_shown_path(output)}")
+        note(f"wrote the dataset description ({len(data)} bytes) to {shown_path(output)}")
     else:
         _emit(data)
 
