@@ -70,3 +70,12 @@ def test_every_module_is_named_in_the_architecture_doc():
         if path.name not in ("__init__.py", "__main__.py") and f"`{path.name}`" not in text
     ]
     assert missing == [], "docs/architecture.md does not name " + ", ".join(missing)
+
+
+def test_every_module_imports():
+    """A name moved to another module and still imported from the old one fails here, not in the one
+    command that happens to use it."""
+    import importlib
+
+    for name in modules():
+        importlib.import_module(name)

@@ -10,7 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-ID = "https://w3id.org/exodus-kg/id/"
+from exodus_kg.rdf.namespaces import EXD
+
+ID = EXD
 ARTICLE_IRI = ID + "article"
 
 
@@ -70,10 +72,11 @@ def locate_quote(text: str, passages: list[Passage], passage_index: int, quote: 
 
 def passages_graph(text: str):
     """The passages of the article as an rdflib graph (written to triples/source/passages.ttl)."""
-    from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib import Graph, Literal, URIRef
     from rdflib.namespace import RDF, RDFS
 
-    exo = Namespace("https://w3id.org/exodus-kg/ontology#")
+    from exodus_kg.rdf.vocabulary import EXO as exo
+
     graph = Graph()
     graph.bind("exo", exo)
     graph.bind("exd", ID)

@@ -22,9 +22,8 @@ from rdflib import DCTERMS, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from exodus_kg.errors import InputError, UsageError
+from exodus_kg.rdf.namespaces import EXO, EXV
 
-EXO = "https://w3id.org/exodus-kg/ontology#"
-EXV = "https://w3id.org/exodus-kg/vocab/"
 DECLARATIONS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Class, RDF.Property)
 LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 PICTURES = (

@@ -9,27 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from exodus_kg.maintain.article_source import read_article_text, split_passages
+from exodus_kg.rdf.namespaces import TURTLE_PREFIXES
+from exodus_kg.rdf.vocabulary import EXO
 
-EXO = Namespace("https://w3id.org/exodus-kg/ontology#")
-
-PREFIXES = {
-    "exo": "https://w3id.org/exodus-kg/ontology#",
-    "exv": "https://w3id.org/exodus-kg/vocab/",
-    "exd": "https://w3id.org/exodus-kg/id/",
-    "wd": "http://www.wikidata.org/entity/",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "time": "http://www.w3.org/2006/time#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
+PREFIXES = TURTLE_PREFIXES
 
 
 @dataclass

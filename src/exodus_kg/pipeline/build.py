@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from exodus_kg import __version__
 from exodus_kg.project import Project
+from exodus_kg.rdf.namespaces import EXG
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the query path
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     Progress = Callable[[str], None]
 
-GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
+GRAPH_BASE = EXG
 ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
 ASSERTED_GRAPH = GRAPH_BASE + "asserted"
 LINKS_GRAPH = GRAPH_BASE + "links"

@@ -15,6 +15,7 @@ import rdflib
 
 from exodus_kg.errors import InputError
 from exodus_kg.project import RDF_EXTENSIONS, rdf_extension
+from exodus_kg.rdf.namespaces import RDF, XSD
 
 # Formats whose files may hold named graphs: their triples are all loaded into the layer the file
 # belongs to (a file's named graphs are not layers of the build), never dropped.
@@ -162,8 +163,8 @@ def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
-RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+RDF_NS = RDF
+XSD_NS = XSD
 
 
 def _short_datatype(datatype: str) -> str:

@@ -70,16 +70,14 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Literal, URIRef
 
 from exodus_kg.errors import CheckFailed, ExodusError, InputError
+from exodus_kg.rdf.namespaces import DCTERMS, EXD, EXO, EXV, RULES
 from exodus_kg.rdf.query_files import LIST, TEXT, read_header, read_text
 from exodus_kg.rdf.sparql_text import construct_parts, makes_blank_nodes, refuse_service
 from exodus_kg.rdf.terms import TermMap, is_rdf_triple
 
-EXO = "https://w3id.org/exodus-kg/ontology#"
-EXV = "https://w3id.org/exodus-kg/vocab/"
-EXD = "https://w3id.org/exodus-kg/id/"
-RULE_IRI_PREFIX = EXD + "rule-"
+RULE_IRI_PREFIX = RULES
 OWL_RL_PREFIX = "owl-rl-"
-DCTERMS_SOURCE = URIRef("http://purl.org/dc/terms/source")
+DCTERMS_SOURCE = URIRef(DCTERMS + "source")
 DERIVED_BY = URIRef(EXO + "derivedBy")
 
 BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))

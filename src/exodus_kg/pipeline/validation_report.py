@@ -14,32 +14,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import rdflib
-from rdflib import RDF, RDFS, BNode, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib import RDFS, BNode, Literal, URIRef
 
 from exodus_kg.errors import CheckFailed, ExodusError
+from exodus_kg.rdf.namespaces import CHECKS, EXSH, REPORT_PREFIXES
 
-CHECK_BASE = "https://w3id.org/exodus-kg/checks/"
-SHAPES_BASE = "https://w3id.org/exodus-kg/shapes#"
+CHECK_BASE = CHECKS
+SHAPES_BASE = EXSH
 SEVERITIES = ("Violation", "Warning", "Info")
 REPORT_FORMATS = ("text", "ttl", "jsonld", "json")
 
-DISPLAY_PREFIXES = {
-    "exd": "https://w3id.org/exodus-kg/id/",
-    "exo": "https://w3id.org/exodus-kg/ontology#",
-    "exv": "https://w3id.org/exodus-kg/vocab/",
-    "exsh": SHAPES_BASE,
-    "check": CHECK_BASE,
-    "wd": "http://www.wikidata.org/entity/",
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "sh": str(SH),
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "schema": "https://schema.org/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+DISPLAY_PREFIXES = REPORT_PREFIXES
 
 
 class ShapeViolations(CheckFailed):

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 from exodus_kg.errors import InputError, UsageError
 from exodus_kg.pipeline.build import ASSERTED_GRAPH, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH
 from exodus_kg.rdf.files import compressed_output, without_compression
+from exodus_kg.rdf.namespaces import RDF, XSD
 
 # Order of the graphs in an export: what a reader wants first comes first.
 GRAPH_ORDER = (ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH, INFERRED_GRAPH)
@@ -213,8 +214,7 @@ class _CountingStream:
         self.stream.flush()
 
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = RDF + "type"
 _CANONICAL_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 
 

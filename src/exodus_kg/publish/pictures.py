@@ -24,9 +24,8 @@ import pyoxigraph as ox
 
 from exodus_kg.errors import UsageError
 from exodus_kg.query.engine import run_library_query
+from exodus_kg.rdf.namespaces import EXD, EXO
 
-EXD = "https://w3id.org/exodus-kg/id/"
-EXO = "https://w3id.org/exodus-kg/ontology#"
 OPENAI = EXD + "openai"
 SOURCE_KEY = "exodus-kg-dot-sha256"
 FORMATS = ("svg", "png", "dot")

@@ -60,11 +60,12 @@ from exodus_kg.publish.sparql_client import (
     quoted,
     redact_url,
 )
+from exodus_kg.rdf.namespaces import EXG
 from exodus_kg.rdf.query_files import package_query
 
 __all__ = ["Credentials", "Endpoints", "push", "redact_url"]
 
-GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
+GRAPH_BASE = EXG
 TEMP_GRAPH_BASE = GRAPH_BASE + "push-temp/"
 ENV_USER = "EXODUS_ENDPOINT_USER"
 ENV_PASSWORD = "EXODUS_ENDPOINT_PASSWORD"

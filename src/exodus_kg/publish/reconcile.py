@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from exodus_kg.rdf.namespaces import EXD, EXO
+
 TYPES = ("Person", "Organization", "Agent", "Product", "Work", "Technology", "Place")
 DEFAULT_TYPES = ("Person", "Organization")
 DEFAULT_LIMIT = 5
@@ -145,8 +147,8 @@ class Reconciler:
         return {
             "versions": ["0.2"],
             "name": self.name,
-            "identifierSpace": "https://w3id.org/exodus-kg/id/",
-            "schemaSpace": "https://w3id.org/exodus-kg/ontology#",
+            "identifierSpace": EXD,
+            "schemaSpace": EXO,
             "defaultTypes": [{"id": kind, "name": kind} for kind in DEFAULT_TYPES],
             "view": {"url": f"{base}/entity/{{{{id}}}}.html"},
             "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}", "width": 400, "height": 160},

@@ -31,12 +31,12 @@ import pyoxigraph as ox
 
 from exodus_kg.errors import InputError
 from exodus_kg.query.engine import PREFIXES, compact_iri, run_library_query, run_query
+from exodus_kg.rdf.namespaces import EXD
 from exodus_kg.rdf.query_files import package_query
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
-EXD = "https://w3id.org/exodus-kg/id/"
 SITE_PICTURES = ("diaspora", "timeline", "money", "ontology-statements", "ontology-agents", "ontology-quantities")
 FIRM = ("stated", "reported")
 MAX_RESULT_ROWS = 500

@@ -20,36 +20,13 @@ import time
 import pyoxigraph as ox
 
 from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, UsageError, escape_for_terminal
+from exodus_kg.rdf.namespaces import PREFIXES
 from exodus_kg.rdf.sparql_text import (
     QUERY_FORM,
     describe_syntax_error,
     mask_non_code,
     refuse_service,
 )
-
-# The project's prefixes (architecture.md) and the vocabularies it aligns with. Used for ad-hoc
-# queries (`exodus sparql` may leave out PREFIX lines), for IRI arguments and for compact output.
-PREFIXES = {
-    "exo": "https://w3id.org/exodus-kg/ontology#",
-    "exv": "https://w3id.org/exodus-kg/vocab/",
-    "exd": "https://w3id.org/exodus-kg/id/",
-    "exg": "https://w3id.org/exodus-kg/graph/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "https://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "time": "http://www.w3.org/2006/time#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "wd": "http://www.wikidata.org/entity/",
-    "wdt": "http://www.wikidata.org/prop/direct/",
-}
-
 
 
 class QueryOutcome:

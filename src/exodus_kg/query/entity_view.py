@@ -15,10 +15,10 @@ from exodus_kg.errors import UsageError
 from exodus_kg.pipeline.build import INFERRED_GRAPH
 from exodus_kg.query.engine import PREFIXES, compact_iri, run_library_query
 from exodus_kg.query.saved_queries import expand_iri
+from exodus_kg.rdf.namespaces import RDF, RDFS, SKOS
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
 
 
 @dataclass

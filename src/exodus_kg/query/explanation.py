@@ -35,14 +35,15 @@ from exodus_kg.pipeline.reasoning import (
     TBOX_PREDICATES,
     Rule,
 )
+from exodus_kg.rdf.namespaces import EXG, RDF, RDFS
 from exodus_kg.rdf.sparql_text import construct_parts, declared_prefixes, variables
 
-GRAPH_BASE = "https://w3id.org/exodus-kg/graph/"
+GRAPH_BASE = EXG
 ASSERTED = ox.NamedNode(GRAPH_BASE + "asserted")
 INFERRED = ox.NamedNode(GRAPH_BASE + "inferred")
 ONTOLOGY = ox.NamedNode(GRAPH_BASE + "ontology")
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+RDF_TYPE = ox.NamedNode(RDF + "type")
+RDFS_LABEL = ox.NamedNode(RDFS + "label")
 STATEMENT = ox.NamedNode(EXO + "Statement")
 
 

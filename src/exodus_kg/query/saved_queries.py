@@ -40,11 +40,9 @@ from pathlib import Path
 
 from exodus_kg.errors import InputError, UsageError
 from exodus_kg.project import Project, shown_path
+from exodus_kg.rdf.namespaces import EXD, XSD
 from exodus_kg.rdf.query_files import CHOICES, LIST, PAIRS, TEXT, read_header, read_text
 from exodus_kg.rdf.sparql_text import declared_prefixes, mask_non_code, query_form
-
-XSD = "http://www.w3.org/2001/XMLSchema#"
-EXD = "https://w3id.org/exodus-kg/id/"
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear", "gYearMonth")
 QUERY_HEADER = {

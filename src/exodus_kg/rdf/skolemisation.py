@@ -26,8 +26,10 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-GENID_BASE = "https://w3id.org/exodus-kg/.well-known/genid/"
-KEPT_GRAPHS = ("https://w3id.org/exodus-kg/graph/ontology",)
+from exodus_kg.rdf.namespaces import BASE, GRAPHS
+
+GENID_BASE = BASE + ".well-known/genid/"
+KEPT_GRAPHS = (GRAPHS["ontology"],)
 
 
 def is_skolem(iri: str) -> bool:

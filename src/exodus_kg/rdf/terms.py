@@ -25,8 +25,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from exodus_kg.errors import ExodusError
+from exodus_kg.rdf.namespaces import XSD
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_STRING = XSD + "string"
 
 
 def to_oxigraph(node) -> ox.NamedNode | ox.Literal:

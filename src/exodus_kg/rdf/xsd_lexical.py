@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from exodus_kg.rdf.namespaces import XSD
 
 _TZ = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
 _YEAR = r"-?([1-9][0-9]{3,}|0[0-9]{3})"

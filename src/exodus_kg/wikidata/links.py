@@ -23,17 +23,14 @@ from pathlib import Path
 from exodus_kg import __version__
 from exodus_kg.errors import CheckFailed, InputError, RemoteError, UsageError
 from exodus_kg.project import resource_path
+from exodus_kg.rdf.namespaces import EXM, EXO, EXV, RDF, RDFS, SKOS, WD
 from exodus_kg.rdf.query_files import package_query
 
 DATA_DIR = resource_path("data")
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
-WD = "http://www.wikidata.org/entity/"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-EXO = "https://w3id.org/exodus-kg/ontology#"
-EXM = "https://w3id.org/exodus-kg/mapping#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
 # Wikimedia asks every client of its APIs for a User-Agent that says who it is; an empty one gets HTTP 403.
 USER_AGENT = f"exodus-kg/{__version__} (https://w3id.org/exodus-kg/; exodus link --check, exodus federated)"
 DEFAULT_TIMEOUT = 60.0
@@ -80,7 +77,7 @@ class LinkRow:
             "qid": self.qid or None,
             "item": self.item,
             "mapping": _local(self.mapping, SKOS, "skos:"),
-            "confidence": _local(self.confidence, "https://w3id.org/exodus-kg/vocab/", ""),
+            "confidence": _local(self.confidence, EXV, ""),
             "wikidata_label": self.wikidata_label,
             "record": self.record,
         }

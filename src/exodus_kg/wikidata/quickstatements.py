@@ -37,15 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exodus_kg.errors import InputError, RemoteError, UsageError
+from exodus_kg.rdf.namespaces import EXD, RDFS, SKOS
 from exodus_kg.rdf.query_files import package_query
 from exodus_kg.wikidata.links import DATA_DIR, EXM, RDF_TYPE, WD, select_remote
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
-SKOS_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
+RDFS_LABEL = RDFS + "label"
+RDFS_COMMENT = RDFS + "comment"
+SKOS_ALT_LABEL = SKOS + "altLabel"
 SUBJECT_END = EXM + "subjectEnd"
 OBJECT_END = EXM + "objectEnd"
-SHIDAO = "https://w3id.org/exodus-kg/id/shidao"
+SHIDAO = EXD + "shidao"
 
 
 @dataclass(frozen=True)
@@ -342,8 +343,8 @@ def render(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-ARTICLE = "https://w3id.org/exodus-kg/id/article"
-SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
+ARTICLE = EXD + "article"
+SKOS_EXACT_MATCH = SKOS + "exactMatch"
 
 
 def article_item(store) -> str | None:
