@@ -21,14 +21,11 @@ from exodus_kg.errors import UsageError
 from exodus_kg.pipeline.build import GRAPHS
 from exodus_kg.project import resource_path
 from exodus_kg.query.engine import run_library_query
+from exodus_kg.rdf.namespaces import BASE, DCAT, DCTERMS, EXD, EXG, FOAF, RDF, SD, VOID, XSD
 
-DATASET = "https://w3id.org/exodus-kg/dataset"
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCTERMS = "http://purl.org/dc/terms/"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+DATASET = BASE + "dataset"
+RDF_TYPE = ox.NamedNode(RDF + "type")
+XSD_INTEGER = ox.NamedNode(XSD + "integer")
 DEFAULT_ENDPOINT = "http://127.0.0.1:7878/query"
 # Media types of the dumps `exodus export` writes, by the file name's ending (longest first).
 DUMP_TYPES = (
@@ -42,9 +39,7 @@ DUMP_TYPES = (
 )
 FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
 PREFIXES = {
-    "void": VOID, "dcat": DCAT, "dcterms": DCTERMS, "sd": SD, "foaf": "http://xmlns.com/foaf/0.1/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#", "exd": "https://w3id.org/exodus-kg/id/",
-    "exg": "https://w3id.org/exodus-kg/graph/",
+    "void": VOID, "dcat": DCAT, "dcterms": DCTERMS, "sd": SD, "foaf": FOAF, "xsd": XSD, "exd": EXD, "exg": EXG,
 }  # fmt: skip
 
 

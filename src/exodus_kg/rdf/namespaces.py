@@ -32,6 +32,9 @@ OA = "http://www.w3.org/ns/oa#"
 DCTERMS = "http://purl.org/dc/terms/"
 WD = "http://www.wikidata.org/entity/"
 WDT = "http://www.wikidata.org/prop/direct/"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
 
 # The prefixes of the project and of the vocabularies it aligns with: for ad-hoc queries (`exodus
 # sparql` may leave out PREFIX lines), IRI arguments, compact output and canonical Turtle.
