@@ -1,4 +1,4 @@
-"""Bad and hostile input (issue 9): every mistake gets one clear line, a documented exit code, and no
+"""Bad and hostile input: every mistake gets one clear line, a documented exit code, and no
 lost or half-written data.
 
 Each test runs the real command line in a child process on a private copy of the article project

@@ -1,4 +1,4 @@
-"""Hostile parameter values (issue 9): quotes, braces, `} UNION {`, newlines, comments, IRIs with spaces
+"""Hostile parameter values: quotes, braces, `} UNION {`, newlines, comments, IRIs with spaces
 or `>` act as plain values and never change the query.
 
 A parameter is bound by substitution (pyoxigraph ``substitutions``), never pasted into the text, so

@@ -1,5 +1,5 @@
 """A build or an export killed midway (SIGKILL, as a crash or an impatient `kill -9` would): the next
-run is correct and never serves a stale or half-written cache or output (issue 9).
+run is correct and never serves a stale or half-written cache or output.
 
 The kills are real: `exodus` runs in a child process and is killed at a chosen point, found by
 watching what it prints and what appears on disk. No test hook in the library is needed.

@@ -497,7 +497,7 @@ def build_command(state: State, force: bool) -> None:
     click.echo(f"  {'total':<14} {sum(result.counts.values()):>8} triples")
 
 
-# Coverage and maintenance of the sources (lead) --------------------------------------------------
+# Coverage, and the tools for editing the sources (maintain/) --------------------------------------
 
 
 @cli.command("coverage")
@@ -703,7 +703,7 @@ def check_ontology_command(state: State) -> None:
         raise CheckFailed("the ontology failed a check")
 
 
-# Reasoning: explain a derived statement (reasoning owner) -------------------------------------------
+# Explaining a derived statement (query/explanation.py) --------------------------------------------
 
 
 @cli.command("explain")
@@ -746,7 +746,7 @@ def explain_command(state: State, statement: tuple[str, ...], output_format: str
         click.echo(render_text(result), nl=False)
 
 
-# Validation: SHACL shapes and SPARQL checks (validation owner) --------------------------------------
+# Validation: SHACL shapes and SPARQL checks (pipeline/validation.py) ------------------------------
 
 
 @cli.command("validate")
@@ -783,7 +783,7 @@ def validate_command(state: State, files: tuple[str, ...], output_format: str) -
         raise ShapeViolations(outcome)
 
 
-# Export, push and serve (issue 7; library: export.py, push.py, server.py) ---------------
+# Export, push and serve (publish/) ----------------------------------------------------------------
 
 EXPORT_FORMAT_NAMES = ("ttl", "nt", "nq", "trig", "jsonld", "xml")  # export.FORMATS, kept cheap to import
 
@@ -1175,8 +1175,7 @@ def serve_command(
         sys.exit(code)
 
 
-# Wikidata: links, federated queries, QuickStatements (issue 8; library: wikidata_links.py,
-# federated.py, quickstatements.py) ---------------------------------------------------------
+# Wikidata: links, federated queries, QuickStatements (wikidata/) ----------------------------------
 
 
 @cli.command("link")
