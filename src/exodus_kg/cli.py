@@ -119,7 +119,7 @@ def query_output_options(command):
                 default=None,
                 help="Output format: table (the default), csv, tsv, json (SPARQL 1.1 JSON results), xml "
                 "(SPARQL XML results) or markdown for SELECT; ttl or nt for CONSTRUCT/DESCRIBE (table "
-                "means ttl there); ASK prints true or false. With -o, the file's extension decides.",
+                "means ttl there); ASK prints true or false. With -o and no -f, the file's extension decides.",
             ),
             click.option(
                 "-o",
