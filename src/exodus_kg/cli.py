@@ -1432,20 +1432,9 @@ def _usage(message: str):
 
 
 def _read_query_argument(query: str) -> tuple[str, str]:
-    from exodus_kg.errors import InputError
+    from exodus_kg.standard_streams import read_query_text
 
-    if query == "-":
-        return sys.stdin.read(), "<stdin>"
-    if query.startswith("@"):
-        path = query[1:]
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read(), path
-        except OSError as error:
-            raise InputError(f"{path}: cannot read the query ({error.strerror or error})") from None
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not UTF-8") from None
-    return query, "query"
+    return read_query_text(query)
 
 
 def main(argv: list[str] | None = None) -> None:

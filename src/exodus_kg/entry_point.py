@@ -100,8 +100,12 @@ def main(argv: list[str] | None = None) -> None:
     modules costs a cold `exodus query` about 20 ms and has nothing left to do. Called with
     ``argv`` (tests), it raises SystemExit or returns as usual.
     """
+    from exodus_kg import standard_streams
+
     hard_exit = argv is None
-    argv = sys.argv[1:] if argv is None else list(argv)
+    if hard_exit:
+        standard_streams.prepare()
+    argv = standard_streams.arguments(sys.argv[1:] if argv is None else list(argv))
     plain = parse_plain_query(argv)
     if plain is None:
         from exodus_kg.cli import main as click_main
@@ -133,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    except ExodusError as error:  # standard_streams.OutputError: /dev/full, a closed descriptor
+        sys.stderr.write(error_line(error) + "\n")
+        _exit(error.exit_code, hard_exit)
     except BrokenPipeError:
         # The reader (head, less) went away: stop quietly, as click does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -45,6 +45,7 @@ STORE_DIR = "store"
 MANIFEST_FILE = "manifest.json"
 TRASH_PREFIX = ".trash-"
 MAX_BUILD_ATTEMPTS = 3  # builds started over because an input was saved during the build
+MAX_OPEN_ATTEMPTS = 3  # a damaged entry is set aside and built again, once or twice
 STALE_STAGING_SECONDS = 3600  # a staging folder untouched this long belongs to a build that died
 
 
@@ -88,6 +89,131 @@ def fresh_entry(project: Project) -> Path | None:
     return entry if (entry / MANIFEST_FILE).is_file() else None
 
 
+def entry_damage(entry: Path) -> str | None:
+    """What is wrong with a cache entry that has its manifest ("dataset.nq is truncated", ...), or
+    None when its files are all there at the sizes the build wrote."""
+    try:
+        manifest = read_manifest(entry)
+    except (OSError, ValueError) as error:
+        return f"{MANIFEST_FILE} cannot be read ({getattr(error, 'strerror', None) or error})"
+    if not (entry / STORE_DIR / "CURRENT").is_file():
+        return f"{STORE_DIR}/ is incomplete"
+    expected = manifest.get("files", {}).get(DATASET_FILE) if isinstance(manifest, dict) else None
+    try:
+        size = (entry / DATASET_FILE).stat().st_size
+    except OSError:
+        return f"{DATASET_FILE} is missing"
+    if expected is not None and size != expected:
+        return f"{DATASET_FILE} has {size} bytes, the build wrote {expected}"
+    return None
+
+
+def set_aside(entry: Path, why: str) -> None:
+    """Move a damaged cache entry out of the way (removed once no reader holds it); an entry that
+    cannot be moved (a read-only cache) is an InputError saying what to run."""
+    from exodus_kg.errors import InputError
+
+    trash = entry.parent / f"{TRASH_PREFIX}{os.getpid()}-damaged-{entry.name}"
+    try:
+        os.replace(entry, trash)
+    except FileNotFoundError:
+        return  # another process moved it first
+    except OSError as error:
+        raise InputError(
+            f"the cached build {entry} is damaged ({why}) and cannot be moved ({error.strerror}); "
+            f"remove it (rm -r '{entry}') and run the command again"
+        ) from None
+    _remove_unless_read(trash)
+
+
+# Descriptors of the cache entries this process reads, each with a shared lock (flock): a build
+# removes an old entry only when it can take the lock exclusively, so never under a reader's feet.
+_pinned_entries: dict[tuple[int, int], int] = {}  # (device, inode) of the folder -> descriptor
+
+
+def pin_entry(entry: Path) -> Path | None:
+    """Hold ``entry`` for reading (a shared lock, kept until the process ends) and return a path to it
+    that stays valid when a build renames it aside (``/proc/self/fd/N`` on Linux): a reader opening the
+    store through it can never mix the files of two entries. None when ``entry`` was replaced or
+    removed meanwhile (look it up again)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no locks, the path itself
+        return entry if entry.is_dir() else None
+    try:
+        descriptor = os.open(entry, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        held, current = os.fstat(descriptor), os.stat(entry)
+        if (held.st_dev, held.st_ino) != (current.st_dev, current.st_ino):
+            raise FileNotFoundError(entry)  # swapped for a newer entry between open and lock
+    except OSError:
+        os.close(descriptor)
+        return None
+    key = (held.st_dev, held.st_ino)
+    if key in _pinned_entries:  # held already (a long-lived process opening it again)
+        os.close(descriptor)
+        descriptor = _pinned_entries[key]
+    else:
+        _pinned_entries[key] = descriptor
+    stable = Path(f"/proc/self/fd/{descriptor}")
+    return stable if (stable / MANIFEST_FILE).is_file() else entry
+
+
+def _remove_unless_read(folder: Path) -> bool:
+    """Remove a cache folder unless a reader holds it (``pin_entry``); True when removed."""
+    import shutil
+
+    try:
+        import fcntl
+    except ImportError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return not folder.exists()
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a reader still has it open: a later build removes it
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    finally:
+        os.close(descriptor)
+
+
+def _swap_into_place(staging: Path, entry: Path, trash: Path) -> None:
+    """Put ``staging`` at ``entry`` in one step. Linux swaps the two folders atomically
+    (renameat2 RENAME_EXCHANGE), so a reader finds the old entry or the new one, never none; the old
+    one ends at ``trash``. Elsewhere: rename the old one aside, then the new one in."""
+    if entry.exists() and _exchange(staging, entry):
+        os.replace(staging, trash)
+        return
+    import contextlib
+
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(entry, trash)
+    os.replace(staging, entry)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
+
+
 def read_manifest(entry: Path) -> dict:
     import json
 
@@ -114,9 +240,14 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     input_hash = project.input_hash()
     entry = cache_entry(project, input_hash)
     if not force and (entry / MANIFEST_FILE).is_file():
-        manifest = read_manifest(entry)
-        return BuildResult(entry, input_hash, True, manifest.get("timings", {}), manifest.get("counts", {}))
+        damage = entry_damage(entry)
+        if damage is None:
+            manifest = read_manifest(entry)
+            return BuildResult(entry, input_hash, True, manifest.get("timings", {}), manifest.get("counts", {}))
+        say(f"the cached build {entry.name[:12]} is damaged ({damage}); building it again")
+        set_aside(entry, damage)
 
+    _check_cache_writable(entry.parent)
     from exodus_kg.pipeline import reasoning, validation
 
     # A file saved while the build reads the inputs would leave a graph that is neither version
@@ -135,7 +266,15 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
 
         raise InputError("the inputs kept changing during the build; run the command again when they are saved")
 
-    counts = _write_entry(project, entry, input_hash, layers, timings)
+    try:
+        counts = _write_entry(project, entry, input_hash, layers, timings)
+    except OSError as error:  # a full disk, a quota, a cache folder made read-only meanwhile
+        from exodus_kg.errors import InputError
+
+        raise InputError(
+            f"cannot write the built graph to {entry.parent} ({error.strerror or error}); nothing was "
+            "cached: free some space, or set XDG_CACHE_HOME to another folder"
+        ) from None
     say(f"write     {timings['write']:7.2f} s")
     _remove_other_entries(project, entry)
     return BuildResult(entry, input_hash, False, timings, counts)
@@ -182,8 +321,13 @@ def ensure_built(
     (``on_rebuild`` is called before such a build, to say so)."""
     entry = fresh_entry(project)
     if entry is not None:
-        return entry
-    if on_rebuild is not None:
+        damage = entry_damage(entry)
+        if damage is None:
+            return entry
+        if progress is not None:
+            progress(f"the cached build {entry.name[:12]} is damaged ({damage}); building it again")
+        set_aside(entry, damage)
+    elif on_rebuild is not None:
         on_rebuild()
     return build(project, progress=progress).entry
 
@@ -200,17 +344,47 @@ def open_built(
     ``exg:inferred``; query with ``use_default_graph_as_union=True`` to see their union. With
     ``inference=False`` the store leaves out ``exg:inferred``.
     """
-    entry = ensure_built(project, progress=progress, on_rebuild=on_rebuild)
-    if inference:
-        return ox.Store.read_only(str(entry / STORE_DIR))
-    store = ox.Store()
-    inferred = ox.NamedNode(INFERRED_GRAPH)
-    store.extend(
-        quad
-        for quad in ox.parse(path=str(entry / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
-        if quad.graph_name != inferred
+    from exodus_kg.errors import InputError
+
+    say = progress or (lambda message: None)
+    for _attempt in range(MAX_OPEN_ATTEMPTS):
+        entry = ensure_built(project, progress=progress, on_rebuild=on_rebuild)
+        # Pinned: a `build --force` running meanwhile swaps in a new entry but cannot delete this one.
+        folder = pin_entry(entry)
+        if folder is None:
+            continue  # replaced between the look-up and the lock: look again
+        try:
+            built = ox.Store.read_only(str(folder / STORE_DIR))
+            if inference:
+                return built
+            store = ox.Store()
+            inferred = ox.NamedNode(INFERRED_GRAPH)
+            store.extend(quad for quad in built if quad.graph_name != inferred)
+            return store
+        except (OSError, RuntimeError) as error:  # RocksDB: "IO error", "Corruption"
+            why = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            say(f"the cached build {entry.name[:12]} cannot be opened ({why}); building it again")
+            set_aside(entry, why)
+    raise InputError(
+        f"the cached build in {cache_entry(project).parent} could not be opened {MAX_OPEN_ATTEMPTS} times; "
+        "run exodus build --force"
     )
-    return store
+
+
+def _check_cache_writable(root: Path) -> None:
+    """Fail before the build, not after it, when the cache folder cannot be written (a read-only
+    project whose user cache is read-only too)."""
+    from exodus_kg.errors import InputError
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not os.access(root, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as error:
+        raise InputError(
+            f"cannot write the build cache in {root} ({error.strerror or error}); set XDG_CACHE_HOME "
+            "to a folder you can write, or run exodus in a copy of the project you can write"
+        ) from None
 
 
 def open_store(project: Project, no_inference: bool = False) -> ox.Store:
@@ -234,7 +408,6 @@ def _write_entry(
 ) -> dict[str, int]:
     """Fill a staging folder, then rename it into place; set ``timings["write"]``; return the
     number of triples written per graph."""
-    import contextlib
     import json
     import shutil
     import tempfile
@@ -265,25 +438,25 @@ def _write_entry(
             "graphs": {name: {"triples": counts[name]} for name in counts},
             "counts": counts,
             "skipped_generalised_triples": skipped,
+            "files": {DATASET_FILE: (staging / DATASET_FILE).stat().st_size},
             "timings": timings,
             "inputs": [path.relative_to(project.root).as_posix() for path in project.input_files()],
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        # An entry already there (--force, or one a killed run left half-deleted) is renamed out
-        # of the way in one step, never deleted in place: a reader must never find a manifest
-        # beside a half-deleted store, and a folder without one must not block the rename.
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(entry, trash)
+        # An entry already there (--force, or one a killed run left half-deleted) is swapped out
+        # in one step, never deleted in place: a reader must never find a manifest beside a
+        # half-deleted store, and a folder without one must not block the rename.
         try:
-            os.replace(staging, entry)
+            _swap_into_place(staging, entry, trash)
         except OSError:
             # Another process finished the same build first; its entry is as good as ours.
             if not (entry / MANIFEST_FILE).is_file():
                 raise
     finally:
-        for leftover in (staging, trash):
-            if leftover.exists():
-                shutil.rmtree(leftover, ignore_errors=True)
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        if trash.exists():
+            _remove_unless_read(trash)  # a reader holding it keeps it until a later build
     return counts
 
 
@@ -305,7 +478,9 @@ def _remove_other_entries(project: Project, keep: Path) -> None:
             with contextlib.suppress(OSError):
                 if now - other.stat().st_mtime < STALE_STAGING_SECONDS:
                     continue
-        shutil.rmtree(other, ignore_errors=True)
+            shutil.rmtree(other, ignore_errors=True)
+        else:
+            _remove_unless_read(other)  # an older entry or trash a reader may still hold
 
 
 def _to_quads(layers: dict[str, rdflib.Graph]) -> tuple[list[ox.Quad], dict[str, int], int]:

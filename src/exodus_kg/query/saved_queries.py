@@ -327,14 +327,19 @@ def get(project: Project, name: str) -> SavedQuery:
     """The saved query called ``name``; an unknown name gets "did you mean" suggestions."""
     name = name.removesuffix(".rq")
     path = project.queries_dir / f"{name}.rq"
-    if "/" not in name and not name.startswith(".") and path.is_file():
+    try:
+        found = "/" not in name and not name.startswith(".") and path.is_file()
+    except OSError:  # a name longer than the file system allows (ENAMETOOLONG) names no query
+        found = False
+    if found:
         return load_query_file(path)
     import difflib
 
     paths = {path.stem: path for path in project.saved_query_files()}
     close = difflib.get_close_matches(name, list(paths), n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else "; run `exodus queries` to list them"
-    raise UsageError(f"no saved query named {name!r}{hint}")
+    shown = name if len(name) <= 80 else f"{name[:80]}... ({len(name):,} characters)"
+    raise UsageError(f"no saved query named {shown!r}{hint}")
 
 
 def header_problems(query: SavedQuery) -> list[str]:
