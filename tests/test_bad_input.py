@@ -1041,3 +1041,145 @@ def test_fmt_refuses_to_drop_comments_unless_asked_and_then_names_each(project):
     assert f"commented.ttl:{second}: dropped comment: # as the article spells him" in dropped.stderr
     rewritten = path.read_text(encoding="utf-8")
     assert "a # in a string is no comment" in rewritten and "Why Peter Deng" not in rewritten
+
+
+# --- permissions, full disks, closed or odd standard streams ------------------------------------------
+
+
+@pytest.fixture
+def public_project():
+    """A built copy of the project in a folder any user can reach (pytest's tmp_path is private to
+    root), with a user cache anyone may write: for commands run as nobody (unprivileged_prefix)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="exodus-public-"))
+    folder.chmod(0o755)
+    project = clone_built_article(folder / "project")
+    cache = folder / "cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    yield project, exodus_env(XDG_CACHE_HOME=str(cache))
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    shutil.rmtree(folder)
+
+
+def test_an_unreadable_input_file_folder_or_saved_query_is_one_line(public_project):
+    """Regression: an input file, a folder of triples/ or a saved query that the user may not read
+    ended in a PermissionError traceback (run as an ordinary user: root reads anything)."""
+    project, env = public_project
+    people = project / "triples" / "people.ttl"
+    people.chmod(0o000)
+    result = run_exodus("query", "departures", project=project, env=env, unprivileged=True)
+    assert_fails_cleanly(result, 2, "people.ttl: cannot read (Permission denied)")
+    people.chmod(0o644)
+    source = project / "triples" / "source"
+    source.chmod(0o000)
+    result = run_exodus("build", project=project, env=env, unprivileged=True)
+    assert_fails_cleanly(result, 2, "triples/source: cannot read the folder (Permission denied)")
+    source.chmod(0o755)
+    saved = project / "queries" / "departures.rq"
+    saved.chmod(0o000)
+    for command in (("query", "departures"), ("queries",)):
+        result = run_exodus(*command, project=project, env=env, unprivileged=True)
+        assert_fails_cleanly(result, 2, "departures.rq: cannot read the query (Permission denied)")
+
+
+def test_a_read_only_project_whose_cache_cannot_be_written_fails_before_building(tmp_path):
+    """Regression: with the project read-only and no writable user cache, the build ran to the end and
+    then died with a traceback."""
+    project = copy_article(tmp_path / "project")
+    env = exodus_env(XDG_CACHE_HOME="/proc/exodus-cache")  # a folder nobody can make
+    result = run_exodus("build", project=project, env=env, read_only=project)
+    assert_fails_cleanly(result, 2, "cannot write the build cache in /proc/exodus-cache/exodus-kg", "XDG_CACHE_HOME")
+    assert "validate" not in result.stdout + result.stderr  # refused before the work, not after
+
+
+def test_a_full_disk_during_the_build_or_on_standard_output(project):
+    """Regression: a full disk while the build wrote its cache entry, or standard output on a full
+    device (`> /dev/full`), ended in an OSError traceback."""
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        for args in (("query", "departures"), ("show", "馬斯克"), ("queries",), ("export",)):
+            result = subprocess.run(
+                [sys.executable, "-m", "exodus_kg", "--project", str(project), *args],
+                stdout=full, stderr=subprocess.PIPE, text=True, env=exodus_env(), timeout=300, check=False,
+            )
+            assert_fails_cleanly(result, 2, "cannot write to standard output (No space left on device)")
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("a small full file system for the cache needs root and unshare --mount (mount -t tmpfs)")
+    add_turtle(project, "changed.ttl", 'exd:sam-altman rdfs:comment "a change, so the build runs"@en .\n')
+    cache = project / "build"
+    script = 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"'
+    command = ["unshare", "--mount", "sh", "-c", script, str(cache), sys.executable, "-m", "exodus_kg",
+               "--project", str(project), "build"]
+    result = subprocess.run(command, capture_output=True, text=True, env=exodus_env(), timeout=300, check=False)
+    assert_fails_cleanly(result, 2, "cannot write the built graph to", "No space left on device", "nothing was cached")
+
+
+def test_a_query_name_longer_than_a_file_name_may_be(project):
+    """Regression: a query name of more than 255 characters ended in an ENAMETOOLONG traceback (and
+    the name came back whole in the message)."""
+    result = run_exodus("query", "x" * 300, project=project)
+    line = assert_fails_cleanly(result, 2, "no saved query named", "(300 characters)")
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+    ids=["latin-1-output", "c-locale-without-utf8"],
+)
+def test_a_terminal_or_locale_that_is_not_utf8(project, environment):
+    """Regression: `exodus show 馬斯克` under a non-UTF-8 locale, or with PYTHONIOENCODING=latin-1,
+    crashed (UnicodeEncodeError, or surrogates from the argument)."""
+    env = {key: value for key, value in exodus_env().items() if key not in ("LANG", "LC_ALL", "LC_CTYPE")}
+    env.update(environment)
+    if "PYTHONIOENCODING" not in environment:
+        del env["PYTHONIOENCODING"]
+    shown = run_exodus("show", "馬斯克", project=project, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "exd:elon-musk" in shown.stdout and "Traceback" not in shown.stderr
+    if "PYTHONIOENCODING" in environment:
+        assert "\\u99ac" in shown.stdout  # the Chinese label, escaped rather than a crash
+    bound = run_exodus("sparql", "SELECT ?x WHERE { ?x rdfs:label ?_name }", "-p", "name", "馬斯克", project=project, env=env)
+    assert bound.returncode == 0, bound.stderr
+
+
+def test_an_ad_hoc_query_from_dev_zero_or_stdin_that_is_not_utf8(project):
+    """Regression: `sparql @/dev/zero` read until the memory ran out; non-UTF-8 standard input said
+    "surrogates not allowed"."""
+    zero = run_exodus("sparql", "@/dev/zero", project=project, timeout=120)
+    assert_fails_cleanly(zero, 2, "/dev/zero: larger than 10,485,760 bytes; refused")
+    import subprocess
+    import sys
+
+    latin = subprocess.run(
+        [sys.executable, "-m", "exodus_kg", "--project", str(project), "sparql", "-"],
+        input=b"SELECT ?caf\xe9 WHERE {}", capture_output=True, env=exodus_env(), timeout=120, check=False,
+    )
+    latin = subprocess.CompletedProcess(latin.args, latin.returncode, latin.stdout.decode(), latin.stderr.decode())
+    assert_fails_cleanly(latin, 2, "<stdin>:1: not UTF-8 (byte 0xe9 at offset 11)")
+
+
+def test_passages_in_a_read_only_project_and_commands_with_standard_output_closed(project):
+    """Regression: `exodus passages` in a read-only project, and commands run with standard output
+    closed (`exodus queries >&-`), ended in a traceback."""
+    import subprocess
+    import sys
+
+    passages = project / "triples" / "source" / "passages.ttl"
+    before = passages.read_bytes()
+    result = run_exodus("passages", project=project, read_only=project)
+    assert_fails_cleanly(result, 2, "passages.ttl: cannot write in")
+    assert passages.read_bytes() == before
+    for args in (("queries",), ("query", "departures"), ("show", "sam-altman")):
+        closed = subprocess.run(
+            [sys.executable, "-m", "exodus_kg", "--project", str(project), *args],
+            stdout=None, stderr=subprocess.PIPE, text=True, env=exodus_env(), timeout=300, check=False,
+            preexec_fn=lambda: os.close(1),
+        )
+        assert_fails_cleanly(closed, 2, "cannot write to standard output (Bad file descriptor)")

@@ -66,10 +66,13 @@ def run_exodus(
     timeout: float = 300,
     stdin: str | None = None,
     read_only: Path | None = None,
+    unprivileged: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run ``exodus [--project PROJECT] ARGS...`` in a child process; never raises on failure.
 
     ``read_only``: a folder the child may not write to, whoever it runs as (see read_only_prefix).
+    ``unprivileged``: permission bits bind the child even when the tests run as root (see
+    unprivileged_prefix).
     """
     command = [sys.executable, "-m", "exodus_kg"]
     if project is not None:
@@ -77,6 +80,8 @@ def run_exodus(
     command += list(args)
     if read_only is not None:
         command = read_only_prefix(read_only) + command
+    if unprivileged:
+        command = unprivileged_prefix() + command
     return subprocess.run(
         command,
         cwd=cwd or ROOT,
@@ -113,6 +118,36 @@ def read_only_prefix(folder: Path) -> list[str]:
         pytest.skip("running as root without `unshare --mount`: cannot make a folder read-only")
     script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'
     return [unshare, "--mount", "sh", "-c", script, str(folder)]
+
+
+def unprivileged_prefix() -> list[str]:
+    """A command prefix under which file permission bits bind as they do for an ordinary user.
+
+    Root ignores permission bits, and tests may run as root. Then the child runs as nobody
+    (``setpriv --reuid=65534``) when nobody can run this interpreter and read the checkout; where it
+    cannot (an interpreter under /root, as pyenv installs it), the child stays root but without the
+    capabilities that bypass permission bits (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), which for
+    files root owns is the same test. Without setpriv the test is skipped, saying why.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        import pytest
+
+        pytest.skip("running as root without setpriv: cannot drop the right to ignore permissions")
+    for prefix in (
+        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"],
+        [setpriv, "--bounding-set", "-dac_override,-dac_read_search"],
+    ):
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import exodus_kg"], capture_output=True, check=False, cwd="/"
+        )
+        if probe.returncode == 0:
+            return prefix
+    import pytest
+
+    pytest.skip("neither setpriv --reuid nor a reduced capability set can run this interpreter")
 
 
 def error_line(result: subprocess.CompletedProcess) -> str:
