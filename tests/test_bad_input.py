@@ -790,7 +790,7 @@ def test_export_onto_a_device_a_fifo_or_stdout_writes_through_and_never_replaces
     assert (out / "stdout").is_symlink()
     fifo = out / "pipe"
     os.mkfifo(fifo)
-    for command in (("export", "-f", "nt"), ("quickstatements",)):
+    for command in (("export", "-f", "nt"), ("quickstatements", "--reference-url", "https://example.org/article")):
         received = []
         reader = threading.Thread(target=lambda received=received: received.append(fifo.read_bytes()))
         reader.start()
@@ -803,7 +803,7 @@ def test_export_onto_a_device_a_fifo_or_stdout_writes_through_and_never_replaces
         null, full = out / "null", out / "full"
         os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
         os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
-        for command in (("export",), ("quickstatements",)):
+        for command in (("export",), ("quickstatements", "--reference-url", "https://example.org/article")):
             assert run_exodus(*command, "-o", str(null), project=project).returncode == 0
             assert stat.S_ISCHR(null.stat().st_mode), "the device node was replaced by a regular file"
     result = run_exodus("export", "-o", str(full), project=project)
@@ -818,7 +818,7 @@ def test_export_onto_a_symlink_writes_the_file_it_points_to(project, tmp_path):
     real = tmp_path / "releases" / "exodus.nt"
     real.parent.mkdir()
     real.write_text("old\n", encoding="utf-8")
-    for command, name in ((("export", "-f", "nt"), "latest.nt"), (("quickstatements",), "latest.qs")):
+    for command, name in ((("export", "-f", "nt"), "latest.nt"), (("quickstatements", "--reference-url", "https://example.org/article"), "latest.qs")):
         link = tmp_path / name
         link.symlink_to(real)
         result = run_exodus(*command, "-o", str(link), project=project)
@@ -1183,3 +1183,51 @@ def test_passages_in_a_read_only_project_and_commands_with_standard_output_close
             preexec_fn=lambda: os.close(1),
         )
         assert_fails_cleanly(closed, 2, "cannot write to standard output (Bad file descriptor)")
+
+
+# --- the classes again, with other instances ----------------------------------------------------------
+
+
+def test_other_devices_and_odd_entries_of_triples(project, tmp_path):
+    """The device, FIFO and file-name cases again with other instances: a block device as -o (written
+    through it would overwrite a disk: refused), a FIFO named like a data file in triples/ (it used to
+    be skipped without a word; read, it would block), a data file that is a link to /dev/null."""
+    import stat
+
+    if os.geteuid() == 0:  # a block node of a major no driver has: harmless even if opened
+        disk = tmp_path / "disk"
+        os.mknod(disk, 0o600 | stat.S_IFBLK, os.makedev(240, 0))
+        result = run_exodus("export", "-o", str(disk), project=project)
+        assert_fails_cleanly(result, 2, "disk: is a block device (a disk); refused")
+        assert stat.S_ISBLK(disk.stat().st_mode)
+    fifo = project / "triples" / "pipe.ttl"
+    os.mkfifo(fifo)
+    assert_fails_cleanly(run_exodus("build", project=project, timeout=120), 2, "pipe.ttl: not a regular file")
+    fifo.unlink()
+    (project / "triples" / "null.ttl").symlink_to("/dev/null")
+    assert_fails_cleanly(run_exodus("build", project=project, timeout=120), 2, "null.ttl: not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("escaped.ttl", "exd:sam-altman rdfs:seeAlso <https://w3id.org/exodus-kg/id/sam\\u0020altman> .\n",
+         "is not a valid IRI (Invalid IRI code point ' ')"),
+        ("backtick.ttl", "exd:sam-altman rdfs:seeAlso <https://w3id.org/exodus-kg/id/`x`> .\n",
+         "Invalid IRI code point '`'"),
+        ("two-hashes.ttl", "exd:sam-altman rdfs:seeAlso <https://w3id.org/exodus-kg/ontology#a#b> .\n",
+         "Invalid IRI code point '#'"),
+        ("host.ttl", "exd:sam-altman rdfs:seeAlso <http://[::1/x> .\n", "Invalid character '[' in host"),
+        ("node.jsonld", '{\n  "@id": "https://w3id.org/exodus-kg/id/sam altman",\n  "http://www.w3.org/2000/01/rdf-schema#label": "x"\n}\n',
+         "is not a valid IRI"),
+    ],
+    ids=["unicode-escape", "backtick", "two-hashes", "bad-host", "json-ld-id"],
+)
+def test_other_bad_iris_name_file_and_line(project, name, content, said):
+    """The bad-IRI class again: an IRI spelt with a \\u escape, a backtick, two #, a broken IPv6 host;
+    a JSON-LD node whose @id is not an IRI (JSON-LD drops such a node and all it says, silently)."""
+    path = project / "triples" / name
+    path.write_text((PREFIXES + "\n" if name.endswith(".ttl") else "") + content, encoding="utf-8")
+    marker = "@id" if name.endswith(".jsonld") else "seeAlso"
+    result = run_exodus("build", project=project)
+    assert_fails_cleanly(result, 2, f"{name}:{added_line(path, marker)}:", said)

@@ -105,7 +105,9 @@ def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
                     scan(entry.path)
             elif entry.is_symlink():
                 _linked(entry)
-            elif entry.is_file() and _matches(entry.name):
+            elif _matches(entry.name):
+                if not entry.is_file():
+                    _not_a_file(entry.path)
                 found.append(Path(entry.path))
 
     def _matches(name: str) -> bool:
@@ -124,8 +126,14 @@ def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
         if stat.S_ISDIR(target.st_mode):
             if recursive:
                 scan(entry.path)
-        elif stat.S_ISREG(target.st_mode) and _matches(entry.name):
+        elif _matches(entry.name):
+            if not stat.S_ISREG(target.st_mode):
+                _not_a_file(entry.path)
             found.append(Path(entry.path))
+
+    def _not_a_file(path: str) -> None:
+        # A FIFO would block the read, a device never ends: named, never read, never skipped silently.
+        raise InputError(f"{path}: not a regular file (a FIFO, a device or a socket); remove it")
 
     if folder.is_dir():
         scan(str(folder))

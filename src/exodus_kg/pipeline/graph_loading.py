@@ -149,6 +149,26 @@ def _refuse_remote_contexts(path: Path, text: str) -> None:
             for item in node:
                 yield from contexts(item)
 
+    def identifiers(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@id" and isinstance(value, str):
+                    yield value
+                yield from identifiers(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from identifiers(item)
+
+    import pyoxigraph as ox
+
+    for identifier in identifiers(document):
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", identifier):
+            try:
+                ox.NamedNode(identifier)
+            except ValueError as error:
+                # JSON-LD drops a node whose @id is not an IRI, with everything said about it.
+                where = _find_text(json.dumps(identifier)[1:-1], {path: text})
+                raise InputError(f"{where}: <{shorten(identifier)}> is not a valid IRI ({error})") from None
     for context in contexts(document):
         for reference in context if isinstance(context, list) else [context]:
             if isinstance(reference, str):
@@ -246,7 +266,9 @@ def _check_iris(graph: rdflib.Graph, texts: dict[Path, str]) -> None:
 
 def _find_iri(iri: str, texts: dict[Path, str]) -> str:
     """Where an IRI is written: in full, else by its last segment (a prefixed name, a relative IRI)."""
-    for fragment in (iri, re.split(r"[/#:]", iri)[-1]):
+    # As written, the IRI may hold escapes (\u0020 for the space): its plain start and a backslash.
+    plain = re.match(r"[A-Za-z0-9:/._~?=&-]*", iri).group()
+    for fragment in (iri, plain + "\\" if len(plain) > 8 else "", re.split(r"[/#:]", iri)[-1]):
         if fragment:
             where = _find_text(fragment, texts, default="")
             if where:

@@ -10,7 +10,7 @@ goes through ``atomic_output``:
 - a symbolic link is followed: the file it points to is written that way, and the link stays a link;
 - anything that is not a regular file (``/dev/null``, a terminal, a FIFO, ``/dev/stdout``: a
   descriptor the process already holds) is written through, as the shell's ``>`` would; it is never
-  replaced by a regular file.
+  replaced by a regular file. A block device (a disk) is refused.
 
 A name ending in ``.gz``, ``.bz2`` or ``.xz`` is compressed on the way (``compressed_output``), and
 read back decompressed (``read_bytes``).
@@ -67,6 +67,9 @@ def destination(path: str | os.PathLike[str]) -> tuple[Path, bool]:
             continue
         if stat.S_ISDIR(info.st_mode):
             raise InputError(f"{path}: is a directory")
+        if stat.S_ISBLK(info.st_mode):
+            # Written through, an export would overwrite a disk or a partition: never what was meant.
+            raise InputError(f"{path}: is a block device (a disk); refused")
         return Path(current), not stat.S_ISREG(info.st_mode)
     raise InputError(f"{path}: too many levels of symbolic links (a loop?)")
 
