@@ -30,16 +30,25 @@ _NON_CODE = re.compile(
 QUERY_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.I)
 _PREFIX_KEYWORD = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*", re.I)
 _PREFIX_DECLARATION = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
-_SERVICE_CLAUSE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>\s]*>|[?$]\w+|\w*:\w*)", re.I)
 _SERVICE_WORD = re.compile(r"(servic)(e)", re.I)
-_POSITION = re.compile(r"error at (\d+):(\d+): ?(.*)", re.S)
-_CHAR_CLASS = re.compile(r"\[[^\]]*\]")
-_ERROR_ITEM = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^,]+)')
+# Needed only for a SERVICE clause or a syntax error: compiled on first use (re caches them), not on
+# every `exodus query`.
+_SERVICE_CLAUSE = r"(?i)\bSERVICE\s+(?:SILENT\s+)?(<[^>\s]*>|[?$]\w+|\w*:\w*)"
+_POSITION = r"(?s)error at (\d+):(\d+): ?(.*)"
+_CHAR_CLASS = r"\[[^\]]*\]"
+_ERROR_ITEM = r'\s*(?:"(?:[^"\\]|\\.)*"|[^,]+)'
 
 
 def mask_non_code(text: str) -> str:
     """The text with comments, string literals and IRIs blanked out, keeping every offset and line."""
-    return _NON_CODE.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
+    return _NON_CODE.sub(_blank, text)
+
+
+def _blank(match: re.Match) -> str:
+    found = match.group(0)
+    if "\n" not in found:  # all but long strings: no line break to keep
+        return " " * len(found)
+    return "\n".join(" " * len(line) for line in found.split("\n"))
 
 
 def query_form(text: str) -> str:
@@ -96,7 +105,7 @@ def service_targets(text: str) -> list[str]:
     """
     found = []
     for match in re.finditer(r"\bSERVICE\b", mask_non_code(text), re.I):
-        clause = _SERVICE_CLAUSE.match(text, match.start())
+        clause = re.compile(_SERVICE_CLAUSE).match(text, match.start())
         if clause:
             found.append(clause.group(1).strip("<>"))
     return found
@@ -123,7 +132,7 @@ def refuse_service(text: str, source: str = "query", prefixes: dict[str, str] | 
         problem = str(error)
     except Exception:  # parsed, then failed over nothing: no SERVICE in it either
         return
-    match = _POSITION.match(problem)
+    match = re.match(_POSITION, problem)
     if match:
         lines = text.split("\n")
         line, column = int(match.group(1)), int(match.group(2))
@@ -146,7 +155,7 @@ def describe_syntax_error(
     """pyoxigraph's "error at L:C: expected one of ..." -> "source:L:C: reason; near: the line"
     with a ">>" marking the column. ``insertions`` (see original_position) are taken out, so that
     line, column and the quoted line are those of the query as written."""
-    match = _POSITION.match(message)
+    match = re.match(_POSITION, message)
     if not match:
         first = message.splitlines()[0] if message else "?"
         return f"{source}: SPARQL syntax error: {escape_for_terminal(first)}"
@@ -213,7 +222,7 @@ def _simplify(detail: str) -> str:
     detail = " ".join(detail.split())
     if not detail.startswith("expected one of"):
         return detail
-    items = [item.strip() for item in _ERROR_ITEM.findall(_CHAR_CLASS.sub("", detail[len("expected one of") :]))]
+    items = [item.strip() for item in re.findall(_ERROR_ITEM, re.sub(_CHAR_CLASS, "", detail[len("expected one of") :]))]
     items = [item for item in items if item and item != "[_]"]
     sentences = [item for item in items if " " in item and not item.startswith('"')]
     if sentences:
