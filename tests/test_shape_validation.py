@@ -123,7 +123,10 @@ def test_the_conflicts_of_interest_the_rules_derive_conform(project, project_dat
     data += project_data
     for conflict in conflicts:
         for triple in inferred.triples((conflict, None, None)):
-            data.add(triple)
+            # exo:certaintyGroup is derived for every statement, this one too; the shapes forbid it in
+            # asserted data, which is what they are checking here.
+            if triple[1] != EXO.certaintyGroup:
+                data.add(triple)
     outcome = validate_graphs(data, ontology, shapes, checks)
     assert outcome.results == [], outcome.text_report()
 
@@ -345,7 +348,6 @@ def _in_lists(shapes: rdflib.Graph, path: URIRef) -> list[set]:
     [
         (EXO.departureKind, EXV["departure-kind"]),
         (EXO.bound, EXV.bound),
-        (EXO.percentageBound, EXV.bound),
         (EXO.dealStatus, EXV["deal-status"]),
         (EXO.actionKind, EXV["board-action-kind"]),
         (EXO.kinshipKind, EXV["kinship-kind"]),

@@ -23,6 +23,7 @@ class EXO(DefinedNamespace):
     Agent: URIRef
     ArmedForces: URIRef
     Article: URIRef
+    Backing: URIRef
     Board: URIRef
     BoardAction: URIRef
     BusinessDeal: URIRef
@@ -33,6 +34,7 @@ class EXO(DefinedNamespace):
     CountStatement: URIRef
     CreativeWork: URIRef
     Departure: URIRef
+    Development: URIRef
     Donation: URIRef
     EquityStake: URIRef
     Evidence: URIRef
@@ -51,6 +53,7 @@ class EXO(DefinedNamespace):
     Organization: URIRef
     OrganizationalUnit: URIRef
     Passage: URIRef
+    Percentage: URIRef
     Person: URIRef
     Place: URIRef
     Pledge: URIRef
@@ -61,6 +64,7 @@ class EXO(DefinedNamespace):
     Quantity: URIRef
     QuotedUtterance: URIRef
     Reassignment: URIRef
+    Rivalry: URIRef
     Salary: URIRef
     ScholarlyArticle: URIRef
     ShareSale: URIRef
@@ -80,6 +84,7 @@ class EXO(DefinedNamespace):
     actionKind: URIRef
     actor: URIRef
     addressedTo: URIRef
+    after: URIRef
     alumnusOf: URIRef
     amount: URIRef
     approximatePublicationDate: URIRef
@@ -87,18 +92,24 @@ class EXO(DefinedNamespace):
     asOf: URIRef
     assertedBy: URIRef
     author: URIRef
+    backed: URIRef
+    backer: URIRef
     beneficiary: URIRef
     board: URIRef
     bound: URIRef
     buyer: URIRef
     cause: URIRef
     certainty: URIRef
+    certaintyGroup: URIRef
     certaintyRank: URIRef
+    challenger: URIRef
     claimText: URIRef
     committer: URIRef
     concernsStatement: URIRef
     count: URIRef
     countOf: URIRef
+    countedClass: URIRef
+    countedRole: URIRef
     currency: URIRef
     date: URIRef
     dealStatus: URIRef
@@ -107,6 +118,7 @@ class EXO(DefinedNamespace):
     defendant: URIRef
     departureKind: URIRef
     derivedBy: URIRef
+    developer: URIRef
     donatedTo: URIRef
     donor: URIRef
     employee: URIRef
@@ -147,6 +159,7 @@ class EXO(DefinedNamespace):
     noCheckableClaim: URIRef
     occasion: URIRef
     officeIn: URIRef
+    officiant: URIRef
     organization: URIRef
     organizationJoined: URIRef
     organizationLeft: URIRef
@@ -156,7 +169,6 @@ class EXO(DefinedNamespace):
     passage: URIRef
     passageIndex: URIRef
     percentage: URIRef
-    percentageBound: URIRef
     person: URIRef
     place: URIRef
     plaintiff: URIRef
@@ -173,11 +185,11 @@ class EXO(DefinedNamespace):
     reason: URIRef
     recipient: URIRef
     relative: URIRef
-    removedFromBoardOf: URIRef
     reportedDate: URIRef
     resource: URIRef
     reversed: URIRef
     reversedBy: URIRef
+    rival: URIRef
     seller: URIRef
     sha256: URIRef
     siblingOf: URIRef
@@ -201,6 +213,7 @@ class EXO(DefinedNamespace):
     verificationNote: URIRef
     verifiedAgainst: URIRef
     verifiedOn: URIRef
+    votedOutByBoardOf: URIRef
     wikidataItem: URIRef
     wikidataLabel: URIRef
     words: URIRef
@@ -220,6 +233,7 @@ class EXV(DefinedNamespace):
     bound: URIRef
     certainty: URIRef
     claimed: URIRef
+    employee: URIRef
     exact: URIRef
     firm: URIRef
     high: URIRef
@@ -235,25 +249,35 @@ class EXV(DefinedNamespace):
     rumoured: URIRef
     several: URIRef
     sibling: URIRef
+    signatory: URIRef
     stated: URIRef
     suspected: URIRef
     unconfirmed: URIRef
     unspecified: URIRef
 
     _extras = [  # noqa: RUF012 (rdflib reads this class attribute)
+        "ai-researcher",
+        "alumni-company",
         "at-least",
         "at-most",
         "board-action-kind",
+        "counted-role",
         "deal-status",
         "departure-kind",
+        "distinguished-guest",
         "doctoral-advisor",
+        "important-employee",
         "in-negotiation",
         "kinship-kind",
         "leave-of-absence",
         "link-confidence",
         "mentorship-kind",
         "more-than",
+        "original-founder",
+        "portfolio-company",
         "removal-campaign",
+        "scraping-request",
+        "star-pupil",
         "vote-out",
         "voted-out",
     ]
