@@ -357,6 +357,8 @@ def sparql_command(
     The project's prefixes (exo:, exv:, exd:, exg:, rdfs:, skos:, schema:, ...) may be used
     without PREFIX lines. Parameters bind ?_NAME (a string) or ?_NAME_iri (an IRI). The default
     graph is the union of the named graphs, unless the query names its own with FROM.
+    An exo: or exv: term the ontology does not define (a typo matches nothing) gets a warning
+    on stderr, with the closest defined term.
 
     \b
     Example:
@@ -392,6 +394,10 @@ def sparql_command(
         memory_limit_mb=memory_limit,
         then=lambda outcome: render(outcome, output_format, prefixes=declared_prefixes(text), max_width=max_width),
     )
+    from exodus_kg.query.unknown_terms import defined_terms, describe, unknown_terms
+
+    for term in unknown_terms(text, defined_terms(store), PREFIXES):
+        click.echo(f"exodus: warning: {describe(term, source)}", err=True)
     _write(data, output)
 
 
