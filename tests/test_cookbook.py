@@ -1,7 +1,7 @@
 """docs/cookbook.md: every ```sparql block runs as printed through `exodus sparql`, and prints the answer shown.
 
-Each recipe is a ```sparql block followed by a ```text block, the table `exodus sparql` prints for it on the
-article graph. As with the golden files of the saved queries, the answer is a hand check: after a
+Each recipe is a ```sparql block followed by its answer: the Markdown table `exodus sparql QUERY -f markdown`
+prints for it on the article graph. As with the golden files of the saved queries, the answer is a hand check: after a
 deliberate change, rewrite the answers with ``EXODUS_UPDATE_COOKBOOK=1`` and read the diff against the
 article before committing.
 """
@@ -19,7 +19,7 @@ from exodus_kg.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 COOKBOOK = ROOT / "docs" / "cookbook.md"
-RECIPE = re.compile(r"^### (?P<title>.+?)\n.*?```sparql\n(?P<query>.*?)```\n.*?```text\n(?P<answer>.*?)```\n", re.S | re.M)
+RECIPE = re.compile(r"^### (?P<title>.+?)\n.*?```sparql\n(?P<query>.*?)```\n\n(?P<answer>(?:\|[^\n]*\n)+)", re.S | re.M)
 UPDATE = os.environ.get("EXODUS_UPDATE_COOKBOOK") == "1"
 
 
@@ -28,7 +28,7 @@ def recipes() -> list[re.Match]:
 
 
 def run_sparql(query: str):
-    return CliRunner().invoke(cli, ["--project", str(ROOT), "sparql", query], prog_name="exodus")
+    return CliRunner().invoke(cli, ["--project", str(ROOT), "sparql", query, "-f", "markdown"], prog_name="exodus")
 
 
 def test_the_cookbook_has_at_least_25_recipes_each_with_its_answer():
@@ -48,7 +48,7 @@ def test_recipe_prints_the_answer_shown(recipe):
     if UPDATE:
         text = COOKBOOK.read_text(encoding="utf-8")
         recipe_text = recipe.group(0)
-        updated = recipe_text[: recipe.start("answer") - recipe.start()] + result.stdout + "```\n"
+        updated = recipe_text[: recipe.start("answer") - recipe.start()] + result.stdout
         assert text.count(recipe_text) == 1, "two recipes are the same text"
         COOKBOOK.write_text(text.replace(recipe_text, updated), encoding="utf-8")
         return
