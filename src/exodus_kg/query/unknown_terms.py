@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exodus_kg.query.engine import _COMMENT, _IRI_REF, _STRING, PREFIXES, mask_non_code
-from exodus_kg.query.saved_queries import declared_prefixes
+from exodus_kg.query.engine import PREFIXES
+from exodus_kg.rdf.sparql_text import _NON_CODE, declared_prefixes, mask_non_code
 
 EXO = PREFIXES["exo"]
 EXV = PREFIXES["exv"]
@@ -65,12 +65,10 @@ def unknown_terms(text: str, defined: Iterable[str], prefixes: dict[str, str] | 
         if prefix not in bound or _declares(masked, match.start()):
             continue
         consider(match.group(0), bound[prefix] + local, match.start(), match.group(0))
-    strings_blank = _blank(_STRING, text)
-    comments = [m.span() for m in _COMMENT.finditer(_blank(_IRI_REF, strings_blank))]
-    for match in _IRI_REF.finditer(strings_blank):
-        if any(start <= match.start() < end for start, end in comments):
-            continue
-        consider(match.group(0), match.group(0)[1:-1], match.start(), match.group(0))
+    # The scanner that tells code from comments and strings also finds the IRIs, leftmost first.
+    for match in _NON_CODE.finditer(text):
+        if match.group(0).startswith("<"):
+            consider(match.group(0), match.group(0)[1:-1], match.start(), match.group(0))
     return sorted(found.values(), key=lambda term: (term.line, text.find(term.name)))
 
 
@@ -83,10 +81,6 @@ def describe(term: UnknownTerm, source: str = "query") -> str:
 def _declares(masked: str, offset: int) -> bool:
     """True when the prefixed name at ``offset`` is the ``exo:`` of a PREFIX declaration."""
     return re.search(r"PREFIX\s+$", masked[:offset], re.I) is not None
-
-
-def _blank(pattern: re.Pattern, text: str) -> str:
-    return pattern.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
 
 
 def defined_terms(store) -> set[str]:
