@@ -60,11 +60,6 @@ def _attrs(**attributes: str) -> str:
     return " [" + ", ".join(f"{key}={_q(value)}" for key, value in attributes.items() if value) + "]"
 
 
-def _html_attrs(**attributes) -> str:
-    inner = ", ".join(f"{key}={_q(str(value))}" for key, value in attributes.items() if value)
-    return f" [{inner}]" if inner else ""
-
-
 def money(value: str | None, currency: str | None, bound: str | None = None) -> str:
     """``1000000000``, ``USD``, ``more than`` -> ``more than $1B``; the bound stays with the number."""
     if value is None:
@@ -112,7 +107,7 @@ def diaspora(store: ox.Store) -> str:
             links[(departure["person"], row["target"])] = row["link"]
     for departure_iri, row in departures.items():
         person = _slug(row["person"])
-        firm = row["certaintyLabel"] in ("stated", "reported")
+        firm = row["firm"] == "true"
         reversed_ = row["reversed"] == "true"
         lines.append(f"  {_q(person)}{_attrs(label=row['personLabel'] or person, id=person)};")
         how = row["howLabel"] if row["howLabel"] not in (None, "unspecified") else "left"

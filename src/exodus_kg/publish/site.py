@@ -38,7 +38,6 @@ PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
 SITE_PICTURES = ("diaspora", "timeline", "money", "ontology-statements", "ontology-agents", "ontology-quantities")
-FIRM = ("stated", "reported")
 MAX_RESULT_ROWS = 500
 
 
@@ -78,6 +77,11 @@ def _certainty_name(compact: str) -> str:
     return compact.split(":", 1)[-1]
 
 
+def firm_certainties(store: ox.Store) -> set[str]:
+    """The local names of the certainties firm enough to state a fact (``stated``, ``reported``)."""
+    return {row[0].value.rsplit("/", 1)[-1] for row in run_library_query(store, "firm-certainties").rows()}
+
+
 def collect_entities(store: ox.Store) -> list[dict]:
     entities = []
     for iri, kind, en, zh, item, alts in (_values(row) for row in run_library_query(store, "site-entities").rows()):
@@ -96,7 +100,7 @@ def collect_entities(store: ox.Store) -> list[dict]:
     return entities
 
 
-def _entity_page(store: ox.Store, entity: dict, pages: dict[str, str]) -> dict:
+def _entity_page(store: ox.Store, entity: dict, pages: dict[str, str], firm: set[str]) -> dict:
     from exodus_kg.query.entity_view import describe_entity
 
     view = describe_entity(store, entity["iri"])
@@ -111,7 +115,7 @@ def _entity_page(store: ox.Store, entity: dict, pages: dict[str, str]) -> dict:
                 "gloss": statement.label or compact_iri(statement.iri),
                 "roles": [r.split(":", 1)[-1] for r in statement.roles],
                 "certainty": certainty,
-                "firm": all(c in FIRM for c in certainty),
+                "firm": all(c in firm for c in certainty),
                 "asserted_by": [
                     {"name": a, "href": pages.get(a)} for a in statement.asserted_by
                 ],
@@ -251,8 +255,9 @@ def build_site(project, store: ox.Store, output: str | Path, *, stats: dict | No
             report.pictures_left_out = str(error)
         report.pictures = len(drawn)
 
+        firm = firm_certainties(store)
         for entity in entities:
-            write(f"entity/{entity['slug']}.html", "entity.html", **_entity_page(store, entity, pages))
+            write(f"entity/{entity['slug']}.html", "entity.html", **_entity_page(store, entity, pages, firm))
         report.entities = len(entities)
         for saved in queries:
             write(f"query/{saved.name}.html", "query.html", **_query_page(store, saved, pages))
