@@ -112,16 +112,16 @@ def main() -> None:
 
             def library_push() -> float:
                 started = time.perf_counter()
-                push.push(quads, push.Endpoints.derive(base))
+                push.push(quads, push.Endpoints.derive(base), timeout=600)
                 return time.perf_counter() - started
 
             cases = {
                 "plain HTTP PUT of the N-Quads (baseline)": plain_put,
                 "exodus push --replace (CLI, new process)": lambda: timed(
-                    [exodus, *project, "push", "--endpoint", base], env
+                    [exodus, *project, "push", "--endpoint", base, "--timeout", "600"], env
                 ),
                 "exodus push --replace --protocol update (CLI)": lambda: timed(
-                    [exodus, *project, "push", "--endpoint", base, "--protocol", "update"], env
+                    [exodus, *project, "push", "--endpoint", base, "--protocol", "update", "--timeout", "600"], env
                 ),
                 "push.push() in this process (library)": library_push,
             }

@@ -206,7 +206,7 @@ def test_a_count_that_differs_fails_the_check_and_keeps_the_previous_graphs(serv
             server.update(f'INSERT DATA {{ GRAPH <{temporary[0]}> {{ <urn:x:a> <urn:x:b> "intruder" }} }}')
 
     with pytest.raises(CheckFailed, match="count check failed") as caught:
-        push.push(second_version(), endpoints(server), batch_size=2, progress=another_writer)
+        push.push(second_version(), endpoints(server), protocol="update", batch_size=2, progress=another_writer)
     assert caught.value.exit_code == EXIT_CHECK_FAILED
     assert "left as they were" in caught.value.message
     assert canonical(stored(server)) == before  # and the temporary graphs were dropped
@@ -274,7 +274,7 @@ def test_a_failed_swap_changes_no_graph(server):
             server.update(f"DROP GRAPH <{temporary[-1]}>")
 
     with pytest.raises(RemoteError, match="HTTP 500") as caught:
-        push.push(second_version(), endpoints(server), progress=drop_one_temporary_graph)
+        push.push(second_version(), endpoints(server), protocol="update", progress=drop_one_temporary_graph)
     assert "all the previous graphs or all the new ones" in caught.value.message
     # Oxigraph applied none of the MOVEs (one transaction), and the temporary graphs are gone.
     assert canonical(stored(server)) == before

@@ -25,9 +25,9 @@ from exodus_kg.errors import EXIT_REMOTE, EXIT_USAGE, RemoteError, UsageError
 from exodus_kg.publish import push
 from exodus_kg.publish.sparql_client import Credentials, SparqlClient
 from exodus_kg.wikidata import links as wikidata_links
-from support.fault_servers import EMPTY_RESULTS, ScriptedServer, SlowProxy, TrickleServer
+from support.fault_servers import EMPTY_RESULTS, ScriptedServer, SizeLimitProxy, SlowProxy, TrickleServer
 from support.oxigraph_server import OxigraphServer
-from test_push import EXG, canonical, in_graphs, small_dataset, stored
+from test_push import EXG, canonical, in_graphs, large_dataset, small_dataset, stored
 
 ROOT = Path(__file__).resolve().parents[1]
 WD = "http://www.wikidata.org/entity/"
@@ -326,5 +326,17 @@ def test_a_dataset_push_is_one_request_and_keeps_shared_blank_nodes(server):
     assert shared
     result = push.push(quads, push.Endpoints.derive(server.base_url), protocol="dataset")
     assert canonical(stored(server)) == canonical(quads)
-    # One write for the data, one count of the temporary graphs, one swap, one count of the targets.
-    assert result.requests == 4 and result.batches == 1
+    # One update that empties the targets and inserts everything (one transaction), one count.
+    assert result.requests == 2 and result.batches == 1
+    assert not any(g.startswith(push.TEMP_GRAPH_BASE) for g in {q.graph_name.value for q in stored(server)})
+    # --append: the dataset as N-Quads in one POST to the store, then the counts.
+    push.push(quads, push.Endpoints.derive(server.base_url), protocol="dataset", mode="append")
+
+
+def test_a_store_that_refuses_one_large_request_gets_the_replace_in_batches(server):
+    with SizeLimitProxy(server.base_url, max_bytes=50_000) as limited:
+        quads = small_dataset() + large_dataset(400)
+        result = push.push(quads, push.Endpoints.derive(limited.base_url), batch_size=100)
+        assert limited.refused == 1
+    assert result.protocol == "update" and result.batches > 1
+    assert canonical(stored(server)) == canonical(quads)

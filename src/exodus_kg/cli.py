@@ -1007,9 +1007,10 @@ def site_command(state: State, output: str) -> None:
     type=click.Choice(("auto", "dataset", "update", "gsp")),
     default="auto",
     show_default=True,
-    help="dataset: all graphs as N-Quads in one Graph Store request; update: SPARQL 1.1 Update INSERT "
-    "DATA in batches; gsp: Graph Store PUT/POST one graph at a time; auto: dataset for the /store of "
-    "an --endpoint (Oxigraph-style), else update.",
+    help="dataset: everything in one request (--replace: one SPARQL Update that empties the targets and "
+    "inserts the data; --append: N-Quads to the Graph Store endpoint); update: INSERT DATA in batches "
+    "through temporary graphs; gsp: Graph Store PUT/POST one graph at a time; auto: dataset for an "
+    "Oxigraph-style --endpoint, else update.",
 )
 @click.option(
     "--batch-size",

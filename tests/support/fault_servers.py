@@ -10,6 +10,7 @@
 - ``TrickleServer``: sends its answer one byte at a time with a pause between bytes, from the status
   line on or from the body on.
 - ``SlowProxy``: forwards to a real server, holding each write back for a while (time to press Ctrl-C).
+- ``SizeLimitProxy``: forwards to a real server, answering 413 to a request body larger than a limit.
 
 Each is a ``http.server`` in a thread of the test process; none is a mock of exodus's own code.
 """
@@ -267,6 +268,30 @@ class SlowProxy(ThreadedServer):
                 body = self.rfile.read(length) if length else None
                 if not self.path.startswith("/query"):
                     time.sleep(delay)
+                forward(self, owner.upstream, body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self._serve(Handler)
+
+
+class SizeLimitProxy(ThreadedServer):
+    """Forwards to ``upstream``; a request whose body is larger than ``max_bytes`` gets HTTP 413 without
+    reaching it (``refused`` counts them)."""
+
+    def __init__(self, upstream: str, max_bytes: int):
+        self.upstream = upstream.rstrip("/")
+        self.refused = 0
+        owner = self
+
+        class Handler(_Quiet):
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if length > max_bytes:
+                    owner.refused += 1
+                    send_plain(self, 413, b"request entity too large", "Payload Too Large")
+                    return
                 forward(self, owner.upstream, body)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle

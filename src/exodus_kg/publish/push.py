@@ -2,22 +2,23 @@
 
 Three ways in (``protocol``), all through the one HTTP client (``sparql_client.py``):
 
-- ``dataset``: the whole dataset as N-Quads in one request to the Graph Store endpoint, without
-  ``?graph`` (Oxigraph's ``/store``, Fuseki's dataset endpoint, the Graph Store Protocol applied to a
-  dataset). The fastest; one request keeps blank nodes shared between graphs whole.
+- ``dataset``: the whole dataset in one request. ``--replace``: one SPARQL Update request that empties
+  the target graphs and inserts the dataset, applied by the store as one transaction (no temporary
+  graphs); a store that refuses a request that large (HTTP 413, 400, ...) gets the batched replace
+  below instead. ``--append``: N-Quads in one ``POST`` to the Graph Store endpoint without ``?graph``
+  (Oxigraph's ``/store``). The fastest; one request keeps blank nodes shared between graphs whole.
 - ``update``: SPARQL 1.1 Update ``INSERT DATA`` requests, in batches. Every SPARQL 1.1 store has an
   update endpoint, and one request can write several named graphs.
 - ``gsp``: the Graph Store Protocol one graph at a time, ``PUT``/``POST`` of N-Triples to
   ``<store>?graph=``. One request writes one graph, so blank nodes shared between graphs could not be
   kept; such a push is refused (the build skolemises its blank nodes, so its graphs stand alone).
 
-``auto`` (the default) sends the dataset in one request to an Oxigraph-style ``/store`` (derived from
-``--endpoint``), and falls back to ``update`` when the store refuses a dataset there (HTTP 400, 405, 406,
-415 or 501: nothing was written); with any other store endpoint it uses ``update`` (Virtuoso's, for one,
-accepts N-Quads without ``?graph`` and leaves their named graphs empty). In batches, every batch holds whole
-blank-node components.
+``auto`` (the default) is ``dataset`` for an Oxigraph-style server (endpoints derived from ``--endpoint``)
+and ``update`` for any other (Virtuoso's Graph Store endpoint, for one, accepts N-Quads without
+``?graph`` and leaves their named graphs empty). In batches, every batch holds whole blank-node
+components.
 
-``--replace`` (the default) is atomic from a reader's view: the data goes into temporary graphs under
+``--replace`` (the default) is atomic from a reader's view. In batches, the data goes into temporary graphs under
 ``TEMP_GRAPH_BASE``, their triple counts are checked, and one update request moves each of them onto its
 target (``MOVE <temp> TO <target>``) and empties the graphs of the build that are empty now
 (``clear``), which a store applies as one transaction. A failure before that request leaves the previous
@@ -500,7 +501,7 @@ def push(
         iri_ref(name)
     if protocol == "auto":
         protocol = "dataset" if endpoints.store and endpoints.store_takes_datasets else "update"
-    if protocol in ("gsp", "dataset") and not endpoints.store:
+    if (protocol == "gsp" or (protocol == "dataset" and mode == "append")) and not endpoints.store:
         raise UsageError(
             f"--protocol {protocol} needs a Graph Store endpoint: --endpoint BASE or --store-endpoint URL"
         )
@@ -513,7 +514,7 @@ def push(
             + (f" ({needed})" if needed else "")
         )
 
-    if mode == "replace":
+    if mode == "replace" and protocol != "dataset":
         token = uuid.uuid4().hex[:12]
         staging = {target: f"{TEMP_GRAPH_BASE}{token}/{index}" for index, target in enumerate(targets)}
     else:
@@ -527,7 +528,25 @@ def push(
     client = StoreClient(endpoints, credentials, timeout)
     try:
         say(PushEvent("start", _plan_message(targets, mode, plan), 0, plan.batches))
-        if mode == "replace":
+        if mode == "replace" and plan.protocol == "dataset":
+            try:
+                results = _replace_in_one_request(client, targets, plan, clear, say)
+            except HttpStatusError as error:
+                if error.status not in (413, *_NO_DATASET_STATUSES) or client.writes_sent > 1:
+                    raise
+                # The store takes no update that large: the same replace in batches, through
+                # temporary graphs (nothing was written: the refused request was one transaction).
+                say(PushEvent("batch", f"one request was refused ({error.message}); sending batches"))
+                token = uuid.uuid4().hex[:12]
+                staging = {t: f"{TEMP_GRAPH_BASE}{token}/{index}" for index, t in enumerate(targets)}
+                plan = Plan(
+                    [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging[q.graph_name.value])) for q in outgoing],
+                    "update",
+                    batch_size,
+                )
+                client.writes_sent = 0
+                results = _replace(client, targets, staging, plan, clear, say)
+        elif mode == "replace":
             results = _replace(client, targets, staging, plan, clear, say)
         else:
             results = _append(client, targets, plan, say)
@@ -664,6 +683,38 @@ def _replace(client, targets, staging, plan, clear, say) -> list[GraphResult]:
         error.message = f"{error.message}; {note}"
         error.args = (error.message,)
         raise error from None
+    counts = client.count_graphs([*targets, *clear])
+    results = [GraphResult(t, len(triples), len(triples), counts[t]) for t, triples in targets.items()]
+    results += [GraphResult(g, 0, 0, counts[g]) for g in clear]
+    _check(results, "after replacing")
+    return results
+
+
+def _replace_in_one_request(client, targets, plan, clear, say) -> list[GraphResult]:
+    """The whole replace as one SPARQL Update request (empty every target and every emptied layer, then
+    insert the dataset), which the store applies as one transaction; then the count check. No
+    temporary graph: the request is applied whole or not at all."""
+    operations = [f"DROP SILENT GRAPH {iri_ref(g)}" for g in [*targets, *clear]]
+    request = " ;\n".join(operations) + " ;\n" + insert_request(plan.quads)
+    try:
+        client.update(request)
+    except BaseException as error:
+        if isinstance(error, HttpStatusError) and error.status in (413, *_NO_DATASET_STATUSES):
+            raise  # the caller sends batches instead
+        if not isinstance(error, RemoteError | KeyboardInterrupt) or client.writes_sent == 0:
+            if isinstance(error, KeyboardInterrupt):
+                raise PushInterrupted("interrupted before anything was sent; the store was not changed") from None
+            raise
+        note = (
+            "the store did not confirm the push, one request that it applies as one transaction: the "
+            "targets hold either all the previous graphs or all the new ones"
+        )
+        if isinstance(error, KeyboardInterrupt):
+            raise PushInterrupted(f"interrupted; {note}") from None
+        error.message = f"{error.message}; {note}"
+        error.args = (error.message,)
+        raise error from None
+    say(PushEvent("batch", f"sent {len(plan.quads)} triples in one request", 1, 1))
     counts = client.count_graphs([*targets, *clear])
     results = [GraphResult(t, len(triples), len(triples), counts[t]) for t, triples in targets.items()]
     results += [GraphResult(g, 0, 0, counts[g]) for g in clear]
