@@ -705,10 +705,13 @@ def _replace_in_one_request(client, targets, plan, clear, say) -> list[GraphResu
             if isinstance(error, KeyboardInterrupt):
                 raise PushInterrupted("interrupted before anything was sent; the store was not changed") from None
             raise
-        note = (
-            "the store did not confirm the push, one request that it applies as one transaction: the "
-            "targets hold either all the previous graphs or all the new ones"
-        )
+        if isinstance(error, HttpStatusError):
+            note = "the target graphs were left as they were (the store refused the one request of the push)"
+        else:
+            note = (
+                "the store did not confirm the push, one request that it applies as one transaction: the "
+                "targets hold either all the previous graphs or all the new ones"
+            )
         if isinstance(error, KeyboardInterrupt):
             raise PushInterrupted(f"interrupted; {note}") from None
         error.message = f"{error.message}; {note}"
