@@ -352,6 +352,7 @@ def _in_lists(shapes: rdflib.Graph, path: URIRef) -> list[set]:
         (EXO.actionKind, EXV["board-action-kind"]),
         (EXO.kinshipKind, EXV["kinship-kind"]),
         (EXO.mentorshipKind, EXV["mentorship-kind"]),
+        (EXO.countedRole, EXV["counted-role"]),
     ],
     ids=lambda value: str(value).rsplit("/", 1)[-1].rsplit("#", 1)[-1],
 )
