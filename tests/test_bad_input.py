@@ -1231,3 +1231,28 @@ def test_other_bad_iris_name_file_and_line(project, name, content, said):
     marker = "@id" if name.endswith(".jsonld") else "seeAlso"
     result = run_exodus("build", project=project)
     assert_fails_cleanly(result, 2, f"{name}:{added_line(path, marker)}:", said)
+
+
+@pytest.mark.parametrize(
+    ("name", "document"),
+    [
+        ("entity.rdf", '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY ext SYSTEM "{url}/entity.xml">]>\n'
+         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">\n'
+         '<rdf:Description rdf:about="https://w3id.org/exodus-kg/id/sam-altman"><rdfs:comment>&ext;</rdfs:comment></rdf:Description>\n</rdf:RDF>\n'),
+        ("dtd.rdf", '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF SYSTEM "{url}/rdf.dtd">\n'
+         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">\n'
+         '<rdf:Description rdf:about="https://w3id.org/exodus-kg/id/sam-altman"><rdfs:comment>x</rdfs:comment></rdf:Description>\n</rdf:RDF>\n'),
+        ("base.ttl", "@base <{url}/base/> .\n<x> <http://www.w3.org/2000/01/rdf-schema#comment> \"y\" .\n"),
+        ("vocab.jsonld", '{{"@context": {{"@base": "{url}/", "@vocab": "{url}/v#"}}, "@id": "x", "q": "y"}}\n'),
+    ],
+    ids=["rdf-xml-external-entity", "rdf-xml-external-dtd", "turtle-base", "json-ld-base-and-vocab"],
+)
+def test_no_input_format_reaches_the_network(project, tmp_path, recorder, name, document):
+    """The remote-context class again, in the other formats: an RDF/XML external entity or DTD, a
+    Turtle @base and a JSON-LD @base/@vocab naming a server: none is fetched by validate."""
+    mine = tmp_path / name
+    mine.write_text(document.format(url=recorder.base_url), encoding="utf-8")
+    result = run_exodus("validate", str(mine), project=project)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert recorder.requests == []

@@ -363,6 +363,7 @@ def open_built(
             return store
         except (OSError, RuntimeError) as error:  # RocksDB: "IO error", "Corruption"
             why = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            why = why.replace(str(folder), str(entry))  # the entry's own path, not /proc/self/fd/N
             say(f"the cached build {entry.name[:12]} cannot be opened ({why}); building it again")
             set_aside(entry, why)
     raise InputError(
