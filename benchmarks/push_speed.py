@@ -12,9 +12,10 @@ It
      `curl -T dataset.nq -H 'Content-Type: application/n-quads' URL/store` does: it replaces the whole
      store, with no temporary graphs and no count check);
    - `exodus push --replace --endpoint URL` as a new process (the CLI as a user runs it: start-up,
-     opening the built graph, temporary graphs, the count check, the swap, the count check again);
-   - `exodus push --replace --protocol update` (SPARQL Update in batches of 2000, the way every push
-     went before the dataset request);
+     opening the built graph, one SPARQL Update request that empties the targets and inserts the
+     dataset in one transaction, the count check);
+   - `exodus push --replace --protocol update` (SPARQL Update in batches of 2000 into temporary
+     graphs, counted, then moved onto the targets: the way every push went before);
    - the library call `push.push(quads, ...)` in this process (no start-up, the quads already read);
 4. prints the median and minimum of each and their ratio to the baseline's median.
 """
