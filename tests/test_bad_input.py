@@ -1086,6 +1086,16 @@ def test_an_unreadable_input_file_folder_or_saved_query_is_one_line(public_proje
         assert_fails_cleanly(result, 2, "departures.rq: cannot read the query (Permission denied)")
 
 
+def test_export_to_dev_stdout_as_an_ordinary_user(public_project):
+    """Regression: `export -o /dev/stdout` as an ordinary user failed ("not readable", then
+    "Permission denied"): reopening /proc/self/fd/1 needs rights on a pipe another user made. The
+    descriptor the process holds is written instead."""
+    project, env = public_project
+    result = run_exodus("export", "-f", "nt", "-o", "/dev/stdout", project=project, env=env, unprivileged=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(" .\n") > 1000
+
+
 def test_a_read_only_project_whose_cache_cannot_be_written_fails_before_building(tmp_path):
     """Regression: with the project read-only and no writable user cache, the build ran to the end and
     then died with a traceback."""

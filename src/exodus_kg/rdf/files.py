@@ -74,6 +74,14 @@ def destination(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     raise InputError(f"{path}: too many levels of symbolic links (a loop?)")
 
 
+def _held_descriptor(target: Path) -> int | None:
+    """N when ``target`` is /proc/self/fd/N (or /proc/<this pid>/fd/N), else None."""
+    folder = os.path.realpath(os.path.dirname(target))
+    if folder == f"/proc/{os.getpid()}/fd" and target.name.isdigit():
+        return int(target.name)
+    return None
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A binary stream that becomes ``path`` when the ``with`` block ends without an error (see the
@@ -83,7 +91,10 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     target, through = destination(path)
     if through:
         try:
-            stream = open(target, "wb")  # noqa: SIM115 - closed below, errors named
+            held = _held_descriptor(target)
+            # A descriptor this process holds (/dev/stdout) is written through a copy of it: opening
+            # /proc/self/fd/N anew needs rights on the pipe that its holder may not have.
+            stream = os.fdopen(os.dup(held), "wb") if held is not None else open(target, "wb")  # noqa: SIM115
         except OSError as error:
             raise _error(path, error) from None
         try:
