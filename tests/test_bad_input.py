@@ -113,6 +113,7 @@ def test_wrong_datatype_is_an_input_error_naming_file_and_line(project, literal,
     assert "example:" in line
 
 
+@pytest.mark.slow
 def test_a_triple_that_breaks_the_shapes_fails_the_check_and_no_stale_graph_is_served(project):
     before = run_exodus("query", "departures", "-f", "csv", project=project)
     assert before.returncode == 0, before.stderr
@@ -150,6 +151,7 @@ def test_a_file_that_is_not_utf8_names_line_and_byte(project):
     assert f"latin1.ttl:{PREFIXES.count(chr(10)) + 2}:" in line
 
 
+@pytest.mark.slow
 def test_a_utf8_byte_order_mark_is_accepted(project):
     """Regression: a file saved by a Windows editor with a BOM failed with a syntax error at 1:1."""
     body = PREFIXES + '\nexd:bom-test rdfs:comment "written with a byte order mark"@en .\n'
@@ -516,6 +518,7 @@ def test_a_saved_query_with_service_is_refused_and_sends_nothing(project, record
     assert recorder.requests == []
 
 
+@pytest.mark.slow
 def test_a_rule_with_service_stops_the_build_before_it_sends_anything(project, recorder):
     (project / "queries" / "rules" / "zz-remote.rq").write_text(
         "#+ summary: a rule that calls a service\n"
@@ -541,6 +544,7 @@ def test_the_word_service_elsewhere_is_not_a_service_call(project, query):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_owl_imports_of_a_remote_ontology_are_never_fetched_by_the_build(project, recorder):
     ontology = project / "ontology" / "exodus.ttl"
     text = ontology.read_text(encoding="utf-8")
@@ -554,6 +558,7 @@ def test_owl_imports_of_a_remote_ontology_are_never_fetched_by_the_build(project
     assert recorder.requests == []
 
 
+@pytest.mark.slow
 def test_the_owl_checks_do_not_follow_owl_imports(tmp_path, recorder):
     """Regression: `exodus check-ontology` fetched every owl:imports (the OWL API and owlready2 both
     follow them), then printed a Java stack trace when the fetch failed."""
@@ -577,6 +582,7 @@ def test_the_owl_checks_do_not_follow_owl_imports(tmp_path, recorder):
     assert recorder.requests == []
 
 
+@pytest.mark.slow
 def test_a_java_failure_is_one_line(tmp_path):
     """Regression: a failure of the OWL API ended the message with the tail of a Java stack trace."""
     if not (shutil.which("java") and shutil.which("javac") and Path("/usr/share/java/owlapi-distribution.jar").exists()):
@@ -654,6 +660,7 @@ def test_a_store_that_fails_in_the_middle_of_a_push_keeps_its_previous_state(pro
             assert "DROP SILENT GRAPH" in line
 
 
+@pytest.mark.slow
 def test_a_federated_query_never_calls_its_service_without_the_opt_in(project, recorder):
     """Regression: `exodus federated` decided by a regular expression over the text whether a query
     calls a SERVICE; rdflib, which runs these queries, unescapes \\u0053ERVICE into SERVICE, so such a
@@ -692,6 +699,7 @@ def test_docs_into_a_folder_that_cannot_be_made(project):
     assert_fails_cleanly(result, 2, "/proc/exodus-docs: cannot write the documentation")
 
 
+@pytest.mark.slow
 def test_control_characters_in_the_data_reach_the_terminal_escaped(project):
     """Regression: `exodus show` and the table format printed values from the data raw, so a label
     carrying ESC sequences (a hostile contribution to triples/) could send the terminal commands."""
@@ -773,6 +781,7 @@ def test_an_article_that_is_missing_or_not_utf8(project):
 # --- where output goes: devices, FIFOs, links, compression ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_onto_a_device_a_fifo_or_stdout_writes_through_and_never_replaces_it(project, tmp_path):
     """Regression: `export -o` and `quickstatements -o` onto a device node, a FIFO or /dev/stdout
     replaced it with a regular file and exited 0 (as root, `-o /dev/null` replaced the system's
@@ -876,6 +885,7 @@ NAMED_GRAPH_FILES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extension", list(NAMED_GRAPH_FILES))
 def test_triples_inside_named_graphs_of_a_data_file_are_loaded_not_dropped(project, tmp_path, extension):
     """Regression: the triples inside GRAPH {} of a .trig, .nq or JSON-LD file were silently dropped by
@@ -983,6 +993,7 @@ def test_validate_says_what_a_path_is_when_it_is_not_a_file(project, tmp_path, k
     assert_fails_cleanly(result, 2, path, said)
 
 
+@pytest.mark.slow
 def test_data_files_named_ttl_in_capitals_turtle_or_gz_are_loaded_like_validate_reads_them(project):
     """Regression: triples/x.TTL and x.turtle were silently left out of the build while `validate
     x.TTL` read them. Each file here adds one violation, so each must be loaded for the count."""
@@ -998,6 +1009,7 @@ def test_data_files_named_ttl_in_capitals_turtle_or_gz_are_loaded_like_validate_
         assert f"ghost-{n}" in result.stdout
 
 
+@pytest.mark.slow
 def test_symlinks_in_triples_are_followed_or_named(project, tmp_path):
     """Regression: a symlinked folder in triples/ was silently left out, a dangling symlink too, and a
     loop of symlinks ended in an OSError traceback."""
