@@ -131,6 +131,7 @@ def test_a_real_label_still_finds_its_entity(project, labels):
     assert {row["entity"]["value"] for row in rows} == {EXD + "sam-altman"}
 
 
+@pytest.mark.slow  # 150 generated texts, each through a saved query
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=60))
 @example(text='" } UNION { ?entity ?p ?o } #')

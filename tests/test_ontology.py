@@ -73,11 +73,14 @@ def test_certainty_ranks_are_a_total_order_over_the_leaves(ontology):
     assert len(leaves) == 8 and all(isinstance(r, Literal) for r in ranks)
 
 
+# Java (OWL API, HermiT), owlrl over the whole graph or pyLODE: seconds each.
+@pytest.mark.slow
 def test_ontology_is_in_owl2_dl_profile():
     result = dl_profile(ONTOLOGY)
     assert result.problems == [] and result.ok
 
 
+@pytest.mark.slow
 def test_dl_profile_check_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.ttl"
     bad.write_text(ONTOLOGY.read_text(encoding="utf-8")
@@ -86,11 +89,13 @@ def test_dl_profile_check_catches_a_violation(tmp_path):
     assert not result.ok and any("pun" in problem.lower() for problem in result.problems)
 
 
+@pytest.mark.slow
 def test_ontology_and_data_consistent_under_hermit(ontology_and_data):
     result = hermit_consistency(ontology_and_data)
     assert result.ok, result.problems
 
 
+@pytest.mark.slow
 def test_hermit_detects_a_person_who_is_an_organization(ontology_and_data):
     graph = Graph()
     for triple in ontology_and_data:
@@ -99,6 +104,7 @@ def test_hermit_detects_a_person_who_is_an_organization(ontology_and_data):
     assert not hermit_consistency(graph).ok
 
 
+@pytest.mark.slow
 def test_owl_rl_closure_raises_no_inconsistency(ontology_and_data):
     result = owlrl_consistency(ontology_and_data)
     assert result.ok, result.problems
@@ -124,6 +130,7 @@ def test_class_diagram_in_sync(ontology):
         "run `exodus docs`"
 
 
+@pytest.mark.slow
 def test_html_documentation_names_every_class(ontology):
     html = ontology_html(ONTOLOGY)
     classes = [t for t in exo_terms(ontology) if (t, RDF.type, OWL.Class) in ontology]
