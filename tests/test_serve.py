@@ -321,3 +321,24 @@ def test_serve_describes_the_dataset_at_well_known_void(entry):
         dataset = URIRef("https://w3id.org/exodus-kg/dataset")
         assert graph.value(dataset, URIRef(void + "sparqlEndpoint")) == URIRef(running.base + "/query")
         assert int(graph.value(dataset, URIRef(void + "triples"))) > 10000
+
+
+def test_a_port_taken_while_the_engine_starts_is_a_usage_error(entry, monkeypatch):
+    """The front binds after Oxigraph has started; a port taken in between is one message, and the
+    engine is stopped, not left running."""
+    free = server.pick_port
+    monkeypatch.setattr(server, "pick_port", lambda host, port: port or free(host, port))  # the engine's is real
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=f"port {port} on 127.0.0.1 is in use"):
+            server.serve(entry, "127.0.0.1", port, say=lambda _line: None)
+    assert not [p for p in Path("/proc").glob("[0-9]*") if _is_our_engine(p, entry)]
+
+
+def _is_our_engine(proc: Path, entry: Path) -> bool:
+    try:
+        return str(entry) in (proc / "cmdline").read_text() and _alive(int(proc.name))
+    except (OSError, ValueError):
+        return False

@@ -281,11 +281,16 @@ def serve(
                 f"the Oxigraph server did not start: {_log_tail(log_name)}", exit_code=EXIT_REMOTE
             )
         hosts = accepted_host_names(host, allowed_hosts)
-        front = FrontServer(
-            host, port, engine_url, accepted_hosts=hosts, allow_service=allow_service,
-            site_dir=site_dir, reconciler=reconciler,
-            void_description=description.to_bytes(urls.query) if description is not None else None,
-        )
+        try:
+            front = FrontServer(
+                host, port, engine_url, accepted_hosts=hosts, allow_service=allow_service,
+                site_dir=site_dir, reconciler=reconciler,
+                void_description=description.to_bytes(urls.query) if description is not None else None,
+            )
+        except OSError as error:  # taken since pick_port looked, while the engine started
+            raise UsageError(
+                f"port {port} on {host} is in use ({error.strerror or error}); choose another with --port"
+            ) from None
         threading.Thread(target=front.serve_forever, name="exodus-front", daemon=True).start()
         counts = _graph_counts(entry)
         size = f"{sum(counts.values())} triples in {len(counts)} named graphs, " if counts else ""
