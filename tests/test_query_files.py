@@ -162,3 +162,13 @@ def test_defaults_and_enumerate_read_as_grlc_reads_them():
 def test_an_unknown_key_names_the_known_ones():
     message = refused("#+ summary: s", "#+ colour: blue")
     assert message.startswith("x.rq:2: unknown header key 'colour' (known: summary, description, tags")
+
+
+def test_the_header_shown_in_docs_queries_reads_the_same_here_and_in_yaml():
+    import re
+
+    text = (ROOT / "docs" / "queries.md").read_text(encoding="utf-8")
+    example = next(block for block in re.findall(r"```sparql\n(.*?)```", text, re.S) if block.startswith("#+"))
+    header = read_header(example, "docs/queries.md", QUERY_HEADER)
+    assert set(header) == {"summary", "description", "tags", "params", "defaults", "enumerate"}
+    assert as_text(grlc_yaml(example)) == as_yaml_shape(header, QUERY_HEADER)
