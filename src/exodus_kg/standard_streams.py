@@ -112,11 +112,6 @@ def read_query_text(source: str) -> tuple[str, str]:
         data = read_bytes(name, limit=MAX_QUERY_BYTES, what="cannot read the query")
     else:
         return source, "query"
-    try:
-        return data.decode("utf-8"), name
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(
-            f"{name}:{line}: not UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); "
-            "give the query as UTF-8"
-        ) from None
+    from exodus_kg.rdf.files import decode_utf8
+
+    return decode_utf8(data, name, "give the query as UTF-8"), name

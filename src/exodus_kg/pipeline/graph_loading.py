@@ -34,14 +34,9 @@ def rdf_format_for(path: Path) -> str:
 
 
 def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise InputError(
-            f"{path}:{line}: not UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); "
-            "save the file as UTF-8"
-        ) from None
+    from exodus_kg.rdf.files import decode_utf8
+
+    return decode_utf8(data, path, "save the file as UTF-8")
 
 
 def parse_file(path: Path, graph: rdflib.Graph | None = None) -> rdflib.Graph:

@@ -158,6 +158,18 @@ def write_text_atomically(path: str | os.PathLike[str], text: str) -> int:
     return write_atomically(path, [text.encode("utf-8")])
 
 
+def decode_utf8(data: bytes, name: object, advice: str) -> str:
+    """``data`` as text; InputError naming the line and the first byte that is not UTF-8, then ``advice``
+    (``save the file as UTF-8``)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(
+            f"{name}:{line}: not UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); {advice}"
+        ) from None
+
+
 def compression_of(path: str | os.PathLike[str]) -> str | None:
     """"gzip", "bzip2" or "xz" when the file name asks for it (``x.nq.gz``), else None."""
     return COMPRESSIONS.get(Path(path).suffix.lower())

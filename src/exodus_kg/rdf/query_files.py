@@ -84,7 +84,10 @@ def read_text(path: Path, what: str = "query") -> str:
         # An editor's byte order mark would hide the header.
         return Path(path).read_text(encoding="utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8; save the {what} as UTF-8") from None
+        from exodus_kg.rdf.files import decode_utf8  # for the message: line and byte
+
+        decode_utf8(Path(path).read_bytes(), path, f"save the {what} as UTF-8")
+        raise
     except OSError as error:
         raise InputError(f"{path}: cannot read the {what} ({error.strerror or error})") from None
 
