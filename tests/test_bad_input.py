@@ -1042,11 +1042,14 @@ def test_fmt_refuses_to_drop_comments_unless_asked_and_then_names_each(project):
     )
     path = add_turtle(project, "commented.ttl", body)
     before = path.read_bytes()
+    plain = add_turtle(project, "another.ttl", 'exd:peter-deng rdfs:label "Peter Deng"@en .\n')  # not canonical
+    plain_before = plain.read_bytes()
     first, second = added_line(path, "# Why"), added_line(path, "# as the")
-    refused = run_exodus("fmt", str(path), project=project)
+    refused = run_exodus("fmt", str(plain), str(path), project=project)
     said = f"commented.ttl: 2 comment(s) would be lost (line {first}, {second})"
     assert_fails_cleanly(refused, 2, said, "--drop-comments")
     assert path.read_bytes() == before
+    assert plain.read_bytes() == plain_before  # refused before any file was rewritten
     dropped = run_exodus("fmt", "--drop-comments", str(path), project=project)
     assert dropped.returncode == 0, dropped.stderr
     assert f"commented.ttl:{first}: dropped comment: # Why Peter Deng" in dropped.stderr

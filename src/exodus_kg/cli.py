@@ -585,6 +585,11 @@ def fmt_command(state: State, check: bool, drop_comments: bool, files: tuple[str
             *project.triples_dir.rglob("*.ttl"),
         ]
     )
+    if not check and not drop_comments:
+        # Refuse before rewriting anything: a refusal halfway would leave some files rewritten.
+        from exodus_kg.maintain.turtle_format import refuse_comments
+
+        refuse_comments(paths)
     not_canonical = []
     for path in paths:
         try:

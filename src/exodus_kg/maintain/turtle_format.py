@@ -85,13 +85,31 @@ def turtle_comments(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def refuse_comments(paths: list[Path]) -> None:
+    """An InputError naming the first file with Turtle comments (a rewrite would drop them), read
+    before any file is rewritten."""
+    from exodus_kg.errors import InputError
+
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # format_file names what is wrong with it
+        comments = turtle_comments(text)
+        if comments:
+            lines = ", ".join(str(number) for number, _ in comments[:10]) + (", ..." if len(comments) > 10 else "")
+            raise InputError(
+                f"{path}: {len(comments)} comment(s) would be lost (line {lines}); the canonical form keeps "
+                "no comments: move them into the data (skos:editorialNote), or run exodus fmt --drop-comments"
+            )
+
+
 def format_file(
     path: Path, article_path: Path, check_only: bool = False, drop_comments: bool = False
 ) -> FormatResult:
     """Rewrite ``path`` canonically. A file with comments is refused (InputError naming them), since
     the canonical form cannot keep them, unless ``drop_comments``: then ``FormatResult.dropped``
     lists them."""
-    from exodus_kg.errors import InputError
     from exodus_kg.pipeline.graph_loading import parse_file
 
     # The build's own reader first: its InputError names file, line and column (syntax, an empty
@@ -105,11 +123,7 @@ def format_file(
     changed = text != original
     comments = turtle_comments(original)
     if changed and comments and not check_only and not drop_comments:
-        lines = ", ".join(str(number) for number, _ in comments[:10]) + (", ..." if len(comments) > 10 else "")
-        raise InputError(
-            f"{path}: {len(comments)} comment(s) would be lost (line {lines}); the canonical form keeps "
-            "no comments: move them into the data (skos:editorialNote), or run exodus fmt --drop-comments"
-        )
+        refuse_comments([path])
     if changed and not check_only:
         from exodus_kg.rdf.files import write_text_atomically
 
