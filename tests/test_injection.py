@@ -168,6 +168,7 @@ def about_oracle(store, iri: str) -> set[tuple[str, str]]:
 @example(text="exd:sam-altman")
 @example(text="exd:\x1b")
 @example(text="exd:%zz")
+@example(text="0\n:")
 def test_an_iri_parameter_is_refused_or_names_exactly_one_subject(project, store, text):
     """Regression (found by this test): an IRI with a control character or a bad %-escape passed
     the parameter check and failed with a traceback when pyoxigraph bound it."""

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exodus_kg.errors import InputError, UsageError
+from exodus_kg.errors import InputError, UsageError, escape_for_terminal
 from exodus_kg.project import Project, shown_path
 from exodus_kg.rdf.namespaces import EXD, XSD
 from exodus_kg.rdf.query_files import CHOICES, LIST, PAIRS, TEXT, read_header, read_text
@@ -232,7 +232,7 @@ def expand_iri(value: str, prefixes: dict[str, str], problem: str = "") -> str:
         if prefix not in prefixes:
             known = ", ".join(sorted(prefixes)) or "none"
             raise UsageError(
-                f"{problem or repr(value) + ' is not '}an IRI: unknown prefix {prefix}: (known: {known})"
+                f"{problem or repr(value) + ' is not '}an IRI: unknown prefix {escape_for_terminal(prefix)}: (known: {known})"
             )
         value = prefixes[prefix] + local
     elif re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", value):
