@@ -801,10 +801,16 @@ def test_export_onto_a_device_a_fifo_or_stdout_writes_through_and_never_replaces
     os.mkfifo(fifo)
     for command in (("export", "-f", "nt"), ("quickstatements", "--reference-url", "https://example.org/article")):
         received = []
-        reader = threading.Thread(target=lambda received=received: received.append(fifo.read_bytes()))
+        # A daemon, and released below if exodus never opened the FIFO: a reader left blocked in
+        # open() would otherwise keep pytest from exiting after a failure.
+        reader = threading.Thread(target=lambda received=received: received.append(fifo.read_bytes()), daemon=True)
         reader.start()
-        through_fifo = run_exodus(*command, "-o", str(fifo), project=project, timeout=120)
-        reader.join(60)
+        try:
+            through_fifo = run_exodus(*command, "-o", str(fifo), project=project, timeout=120)
+            reader.join(60)
+        finally:
+            if reader.is_alive():
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         assert through_fifo.returncode == 0, through_fifo.stderr
         assert stat.S_ISFIFO(fifo.stat().st_mode) and received and received[0].count(b"\n") >= 1
     full = "/dev/full"  # as another user, /dev cannot be written: the real one is safe to use

@@ -115,10 +115,14 @@ def test_a_fifo_is_written_through(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    files.write_atomically(fifo, [b"through the pipe\n"])
-    reader.join(10)
+    try:
+        files.write_atomically(fifo, [b"through the pipe\n"])
+        reader.join(10)
+    finally:
+        if reader.is_alive():  # never opened for writing: release the reader so pytest can exit
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert received == [b"through the pipe\n"]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
