@@ -155,6 +155,8 @@ def test_output_file_for_a_construct_and_an_ad_hoc_query(run, tmp_path):
     [
         (["-f", "json", "-o", "x.csv"], "-f json contradicts the extension of"),
         (["-o", "x.data"], "cannot tell the format from the extension"),
+        (["-f", "csv", "-o", "x.nq.gz"], ".nq names an RDF format (for `exodus export`)"),
+        (["-o", "x.trig"], ".trig names an RDF format (for `exodus export`)"),
     ],
 )
 def test_an_output_file_whose_extension_does_not_say_or_disagrees(run, tmp_path, args, message):

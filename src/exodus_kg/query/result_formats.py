@@ -54,11 +54,18 @@ def format_for_file(path: str, given: str | None = None) -> str:
     else the extension's. A format that contradicts the extension is a usage error."""
     import os
 
+    from exodus_kg.project import RDF_EXTENSIONS
     from exodus_kg.rdf.files import check_compression, without_compression
 
     check_compression(path)
     extension = os.path.splitext(without_compression(path))[1].lower()
     implied = EXTENSIONS.get(extension)
+    if implied is None and extension in RDF_EXTENSIONS:
+        # x.nq.gz names N-Quads as plainly as x.csv names CSV: never write another format under it.
+        raise UsageError(
+            f"{path}: {extension} names an RDF format (for `exodus export`) that query results are not "
+            f"written in; name the file for its format ({', '.join(sorted(EXTENSIONS))})"
+        )
     if given is None:
         if implied is None:
             known = ", ".join(sorted(EXTENSIONS))
