@@ -78,10 +78,24 @@ def test_gen_vocabulary_from_a_broken_ontology_changes_nothing(project):
     before = vocabulary.read_bytes()
     ontology = project / "ontology" / "exodus.ttl"
     ontology.write_text(ontology.read_text(encoding="utf-8") + "exd:broken a owl:Class .\n", encoding="utf-8")
-    result = run_exodus("gen-vocabulary", project=project)
+    written = project / "vocabulary.py"
+    result = run_exodus("gen-vocabulary", "-o", str(written), project=project)
     lines = ontology.read_text(encoding="utf-8").count("\n")
     assert_fails_cleanly(result, 2, f"exodus.ttl:{lines}:1:", 'Prefix "exd:" not bound')
     assert vocabulary.read_bytes() == before
+    assert not written.exists()
+
+
+def test_gen_vocabulary_never_rewrites_the_package_from_another_project(project):
+    """Regression: run against a copy of the project, `exodus gen-vocabulary` rewrote the checkout's
+    own rdf/vocabulary.py from the copy's ontology."""
+    vocabulary = ROOT / "src" / "exodus_kg" / "rdf" / "vocabulary.py"
+    before = vocabulary.read_bytes()
+    result = run_exodus("gen-vocabulary", project=project)
+    assert_fails_cleanly(result, 2, "is not the checkout the package runs from; give -o FILE")
+    assert vocabulary.read_bytes() == before
+    assert run_exodus("gen-vocabulary", "-o", str(project / "vocabulary.py"), project=project).returncode == 0
+    assert (project / "vocabulary.py").read_bytes() == before  # same ontology, same module
 
 
 def test_unknown_prefix_names_the_prefix_and_the_line(project):

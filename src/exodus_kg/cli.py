@@ -631,19 +631,42 @@ def passages_command(state: State) -> None:
 
 
 @cli.command("gen-vocabulary")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    help="File to write; default: the package's own rdf/vocabulary.py, and only when the project is the "
+    "checkout the package runs from.",
+)
 @pass_state
-def gen_vocabulary_command(state: State) -> None:
-    """Regenerate src/exodus_kg/vocabulary.py (closed rdflib namespaces) from the ontology.
+def gen_vocabulary_command(state: State, output: str | None) -> None:
+    """Regenerate the package's closed rdflib namespaces (src/exodus_kg/rdf/vocabulary.py) from the
+    ontology.
 
     \b
     Example:
-      exodus gen-vocabulary
+      exodus gen-vocabulary -o vocabulary.py
     """
-    from exodus_kg.maintain.namespace_codegen import write_vocabulary
-    from exodus_kg.project import resource_path
+    from pathlib import Path
 
-    target = resource_path("rdf", "vocabulary.py")
-    changed = write_vocabulary(state.project().ontology_dir / "exodus.ttl", target)
+    from exodus_kg.errors import UsageError
+    from exodus_kg.maintain.namespace_codegen import write_vocabulary
+    from exodus_kg.project import PACKAGE_DIR, resource_path
+
+    project = state.project()
+    if output is not None:
+        target = Path(output)
+    elif PACKAGE_DIR.parent.name == "src" and project.root.resolve() == PACKAGE_DIR.parent.parent:
+        target = resource_path("rdf", "vocabulary.py")
+    else:
+        # The module belongs to the code, not to a project: generating it from another project's
+        # ontology would silently rewrite the installed (or checked-out) package.
+        raise UsageError(
+            f"{shown_path(project.root)} is not the checkout the package runs from; "
+            "give -o FILE to write the vocabulary elsewhere"
+        )
+    changed = write_vocabulary(project.ontology_dir / "exodus.ttl", target)
     click.echo(f"{'wrote' if changed else 'up to date:'} {shown_path(target)}")
 
 
