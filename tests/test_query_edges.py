@@ -12,14 +12,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout
-from exodus_kg.query.engine import (
-    bind_in_subqueries,
-    describe_syntax_error,
-    escape_for_terminal,
-    run_query,
-    uses_dataset_clause,
-)
+from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, escape_for_terminal
+from exodus_kg.query.engine import run_query
+from exodus_kg.rdf.sparql_text import bind_in_subqueries, describe_syntax_error, uses_dataset_clause
 from support.project_copies import assert_fails_cleanly, clone_built_article, run_exodus
 
 EXO = "https://w3id.org/exodus-kg/ontology#"

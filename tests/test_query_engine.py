@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from exodus_kg.errors import InputError, QueryTimeout
-from exodus_kg.query.engine import compact_iri, project_variables, run_query
-from exodus_kg.rdf.sparql_text import describe_syntax_error
+from exodus_kg.query.engine import compact_iri, run_query
+from exodus_kg.rdf.sparql_text import describe_syntax_error, project_variables
 
 EXO = "https://w3id.org/exodus-kg/ontology#"
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"

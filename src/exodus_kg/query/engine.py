@@ -22,10 +22,14 @@ import pyoxigraph as ox
 from exodus_kg.errors import InputError, QueryMemoryExceeded, QueryTimeout, UsageError, escape_for_terminal
 from exodus_kg.rdf.namespaces import PREFIXES
 from exodus_kg.rdf.sparql_text import (
-    QUERY_FORM,
+    bind_in_subqueries,
     describe_syntax_error,
+    inserted_at,
     mask_non_code,
+    project_variables,
     refuse_service,
+    shift_insertions,
+    uses_dataset_clause,
 )
 
 
@@ -100,7 +104,7 @@ def run_query(
         text, inserted = bind_in_subqueries(text, substitutions)
         insertions += inserted
         projected, added = project_variables(text, names)
-        insertions = _shift(insertions, _inserted_at(text, projected))
+        insertions = shift_insertions(insertions, inserted_at(text, projected))
         text = projected
         hidden |= set(added)
     union = not uses_dataset_clause(text)
@@ -208,264 +212,6 @@ def _memory_in_use() -> int | None:
 
         _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
     return resident * _PAGE_SIZE
-
-
-# FROM as a keyword: not a variable, a prefixed name's local part or a longer word.
-_DATASET_CLAUSE = re.compile(r"(?<![\w?$:.-])FROM(?=\s)", re.I)
-
-
-def uses_dataset_clause(text: str) -> bool:
-    """Whether the query names its dataset (FROM or FROM NAMED): then it is not the union."""
-    return _DATASET_CLAUSE.search(mask_non_code(text)) is not None
-
-
-_SUBSELECT = re.compile(r"(?<![\w?$:.-])SELECT\b", re.I)
-_VALUES_HEAD = re.compile(r"VALUES\s*(\([^()]*\)|[?$]\w+)\s*$", re.I)
-
-
-def bind_in_subqueries(text: str, substitutions: dict) -> tuple[str, list[tuple[int, int]]]:
-    """The text with VALUES blocks binding the parameters inside every subquery that uses them;
-    returns it with the insertions made, as (offset in ``text``, length).
-
-    Substitution binds the variables of the outer query only: a subquery has its own scope, so a
-    parameter used only there would stay unbound and the answer widen to every value.
-    """
-    return bind_with_values(text, substitutions, top_level=False)
-
-
-def bind_with_values(
-    text: str, substitutions: dict, *, top_level: bool = True
-) -> tuple[str, list[tuple[int, int]]]:
-    """The text with each parameter bound by a VALUES block at the start of every group that uses
-    it (and of the WHERE group of every SELECT that uses it anywhere), so that a FILTER in a nested
-    group or a subquery sees the value as it sees a substituted one. Plain SPARQL 1.1: the result
-    runs unchanged in any engine. ``top_level=False`` leaves the groups outside subqueries alone
-    (the outer query is bound by substitution). Returns the text and its insertions, as (offset in
-    ``text``, length); the values are RDF terms written by pyoxigraph, never query text, and lines
-    stay where they were.
-    """
-    masked = mask_non_code(text)
-    names = [variable.value for variable in substitutions]
-    form = QUERY_FORM.search(masked)
-    mentions = {name: re.compile(rf"[?$]{re.escape(name)}(?!\w)") for name in names}
-
-    def used(fragment: str) -> list[str]:
-        return [name for name in names if mentions[name].search(fragment)]
-
-    template = None
-    if form is not None and form.group(1).upper() == "CONSTRUCT":
-        after = masked[form.end() :]
-        if after.lstrip().startswith("{"):
-            template = form.end() + len(after) - len(after.lstrip())
-    # The WHERE group of every SELECT, with the extent of that SELECT.
-    selects = []
-    for select in _SUBSELECT.finditer(masked):
-        brace = _group_start(masked, select.end())
-        if brace is not None:
-            selects.append((select.start(), brace, _select_end(masked, select.start(), brace)))
-    inside_subquery = [(brace, end) for start, brace, end in selects if form is None or start != form.start()]
-    chosen: dict[int, list[str]] = {}
-    for start, brace, end in selects:
-        if top_level or (brace, end) in inside_subquery:
-            chosen.setdefault(brace, []).extend(used(masked[start:end]))
-    if top_level and form is not None and form.group(1).upper() != "SELECT":
-        brace = _where_group(masked, form, template)
-        if brace is not None:
-            chosen.setdefault(brace, []).extend(used(masked))
-    for position, char in enumerate(masked):
-        if char != "{" or position == template or _VALUES_HEAD.search(masked, 0, position):
-            continue
-        if not top_level and not any(brace <= position < end for brace, end in inside_subquery):
-            continue
-        direct = _direct_content(masked, position)
-        if re.match(r"\s*SELECT\b", direct, re.I):
-            continue  # a group holding a subquery holds nothing else
-        chosen.setdefault(position, []).extend(used(direct))
-    insertions = []
-    for position in sorted(chosen):
-        wanted = list(dict.fromkeys(chosen[position]))
-        if wanted:
-            block = values_block(wanted, substitutions)
-            if text[position + 1 : position + 2].isspace():
-                block = block.rstrip(" ")  # no trailing blank before a line break
-            insertions.append((position + 1, block))
-    for offset, block in reversed(insertions):
-        text = text[:offset] + block + text[offset:]
-    return text, [(offset, len(block)) for offset, block in insertions]
-
-
-def values_block(names: list[str], substitutions: dict) -> str:
-    """`` VALUES (?a ?b) { (<x> "y") } `` for the given variables, written by pyoxigraph."""
-    values = {variable.value: term for variable, term in substitutions.items()}
-    terms = " ".join(str(values[name]) for name in names)
-    variables = " ".join("?" + name for name in names)
-    return f" VALUES ({variables}) {{ ({terms}) }} "
-
-
-def _where_group(masked: str, form: re.Match, template: int | None) -> int | None:
-    """The ``{`` of the WHERE group of an ASK, CONSTRUCT or DESCRIBE query (None: it has none)."""
-    position = form.end()
-    if template is not None:
-        position = _group_end(masked, template) + 1
-    brace = masked.find("{", position)
-    return brace if brace >= 0 else None
-
-
-def _select_end(masked: str, start: int, brace: int) -> int:
-    """Where the SELECT starting at ``start`` ends: its WHERE group, then its solution modifiers up
-    to the brace closing the group around it (or the end of the text)."""
-    end = _group_end(masked, brace)
-    depth = 0
-    for position in range(end + 1, len(masked)):
-        depth += masked[position] == "{"
-        depth -= masked[position] == "}"
-        if depth < 0:
-            return position
-    return len(masked)
-
-
-def _direct_content(masked: str, brace: int) -> str:
-    """The text of the group opening at ``brace``, without the groups nested in it."""
-    depth = 0
-    kept = []
-    for position in range(brace, len(masked)):
-        char = masked[position]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                break
-        elif depth == 1:
-            kept.append(char)
-    return "".join(kept)
-
-
-def _group_start(masked: str, position: int) -> int | None:
-    """The ``{`` opening the WHERE group of the SELECT whose keyword ends at ``position``."""
-    depth = 0
-    while position < len(masked):
-        char = masked[position]
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "{" and depth == 0:
-            return position
-        elif char == "}" and depth == 0:
-            return None
-        position += 1
-    return None
-
-
-def _group_end(masked: str, brace: int) -> int:
-    depth = 0
-    for position in range(brace, len(masked)):
-        depth += masked[position] == "{"
-        depth -= masked[position] == "}"
-        if depth == 0:
-            return position
-    return len(masked)
-
-
-def _inserted_at(before: str, after: str) -> list[tuple[int, int]]:
-    """The one insertion that turned ``before`` into ``after``, as [(offset, length)] (or [])."""
-    if before == after:
-        return []
-    start = 0
-    while start < len(before) and before[start] == after[start]:
-        start += 1
-    return [(start, len(after) - len(before))]
-
-
-def _shift(earlier: list[tuple[int, int]], later: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Insertions into the original text, given ``earlier`` ones and ``later`` ones made after them
-    (whose offsets count the earlier insertions)."""
-    result = list(earlier)
-    for offset, length in later:
-        original = offset
-        for at, size in earlier:
-            if at < offset:
-                original -= min(size, offset - at)
-        result.append((original, length))
-    return sorted(result)
-
-
-def project_variables(text: str, variables: list[str]) -> tuple[str, list[str]]:
-    """Add ``variables`` to the top-level SELECT projection where missing; return the new text and
-    the variables added.
-
-    pyoxigraph substitutes (SEP-0007) only variables of the projection, while a saved query may
-    use a parameter in its pattern or a FILTER alone. Only the projection is changed; the values
-    are still bound by substitution, never written into the text. run_query hides the added columns.
-    """
-    masked = mask_non_code(text)
-    select = re.search(r"\bSELECT\b", masked, re.I)
-    if not select or (QUERY_FORM.search(masked) or select).start() != select.start():
-        return text, []
-    position = select.end()
-    modifier = re.match(r"\s+(DISTINCT|REDUCED)\b", masked[position:], re.I)
-    if modifier:
-        position += modifier.end()
-    start, depth, stop = position, 0, None
-    while position < len(masked):
-        char = masked[position]
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif (
-            depth == 0
-            and (char == "{" or re.match(r"(WHERE|FROM)\b", masked[position:], re.I))
-            and not (position and (masked[position - 1].isalnum() or masked[position - 1] in "_?$"))
-        ):
-            stop = position
-            break
-        position += 1
-    if stop is None:
-        return text, []
-    segment = masked[start:stop]
-    if segment.strip() == "*":
-        return text, []
-    projected = set(re.findall(r"\bAS\s+[?$](\w+)", segment, re.I))
-    depth = 0
-    for index, char in enumerate(segment):
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and char in "?$":
-            match = re.match(r"[?$](\w+)", segment[index:])
-            if match:
-                projected.add(match.group(1))
-    missing = [variable for variable in variables if variable not in projected]
-    if not missing:
-        return text, []
-    if _is_aggregate(segment, masked[stop:]):
-        # A grouped query may only project group keys and aggregates; SAMPLE of the substituted
-        # constant keeps an aggregate without GROUP BY answering one row even over no solutions.
-        added = " ".join(f"(SAMPLE(?{variable}) AS ?{variable})" for variable in missing)
-    else:
-        added = " ".join("?" + variable for variable in missing)
-    # Right after the projection, on its line, so that line numbers in syntax errors still match.
-    cut = len(text[:stop].rstrip())
-    return f"{text[:cut]} {added}{text[cut:]}", missing
-
-
-_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.I)
-
-
-def _is_aggregate(projection: str, rest: str) -> bool:
-    """Whether the top-level SELECT groups: an aggregate in its projection, or GROUP BY / HAVING
-    after its WHERE group (``rest`` starts at that group, masked)."""
-    if _AGGREGATE.search(projection):
-        return True
-    opening = rest.find("{")
-    depth = 0
-    for index in range(opening, len(rest)) if opening >= 0 else ():
-        depth += rest[index] == "{"
-        depth -= rest[index] == "}"
-        if depth == 0:
-            return re.search(r"\b(GROUP\s+BY|HAVING)\b", rest[index:], re.I) is not None
-    return False
 
 
 def _materialise(result, hidden: set[str] | frozenset[str]) -> QueryOutcome:

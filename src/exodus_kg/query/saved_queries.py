@@ -393,7 +393,7 @@ def _project_prefixes() -> dict[str, str]:
 def bound_query_text(query: SavedQuery, substitutions: dict) -> str:
     """The query's text with its parameters bound by VALUES blocks: plain SPARQL 1.1 that gives
     the same rows in any engine (WDQS, YASGUI, a triple store), with no substitution needed."""
-    from exodus_kg.query.engine import bind_with_values
+    from exodus_kg.rdf.sparql_text import bind_with_values
 
     text, _ = bind_with_values(query.text.removeprefix("\ufeff"), substitutions)
     return text
