@@ -96,7 +96,10 @@ def shell(example: str, project: Path, timeout: float = 600) -> subprocess.Compl
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now. SO_REUSEADDR, as servers set it: connections
+    of an earlier test still in TIME_WAIT do not hold the port (they made the serve example skip)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

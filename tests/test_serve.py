@@ -342,3 +342,25 @@ def _is_our_engine(proc: Path, entry: Path) -> bool:
         return str(entry) in (proc / "cmdline").read_text() and _alive(int(proc.name))
     except (OSError, ValueError):
         return False
+
+
+def test_a_port_whose_last_connections_are_in_time_wait_is_free_to_serve_on():
+    """Regression: `exodus serve` right after a stopped one said the port was in use, because the
+    closed connections of the old server (TIME_WAIT) made a probe without SO_REUSEADDR fail."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server side closes first: its end of the connection goes to TIME_WAIT
+    client.close()
+    listener.close()
+    assert server.pick_port("127.0.0.1", port) == port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        with pytest.raises(UsageError, match=f"port {port} on 127.0.0.1 is in use"):
+            server.pick_port("127.0.0.1", port)

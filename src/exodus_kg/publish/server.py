@@ -83,6 +83,9 @@ def pick_port(host: str, port: int) -> int:
     """``port`` if it is free on ``host`` (0: any free port); a UsageError if it is taken."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the front server binds (allow_reuse_address): connections of a serve stopped a moment
+        # ago, still in TIME_WAIT, do not hold the port; a server listening on it still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host.strip("[]"), port))
         except OSError as error:
