@@ -13,7 +13,6 @@ import re
 import shlex
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -44,12 +43,7 @@ def reaches_wikidata(words: list[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def wikidata_stand_in(tmp_path_factory):
-    server = OxigraphServer(tmp_path_factory.mktemp("wikidata") / "store").start()
-    request = urllib.request.Request(
-        server.store_url + "?default", data=FIXTURE.read_bytes(), headers={"Content-Type": "text/turtle"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    server = OxigraphServer(tmp_path_factory.mktemp("wikidata") / "store").start().load_default(FIXTURE)
     yield server
     server.stop()
 

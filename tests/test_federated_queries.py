@@ -4,7 +4,6 @@ stands in for Wikidata (tests/data/wikidata-fixture.ttl), reached through --serv
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -91,12 +90,7 @@ def test_federated_queries_have_a_header_call_wikidata_and_stay_out_of_the_saved
 
 @pytest.fixture(scope="module")
 def wikidata_fixture(tmp_path_factory):
-    server = OxigraphServer(tmp_path_factory.mktemp("wikidata") / "store").start()
-    request = urllib.request.Request(
-        server.store_url + "?default", data=FIXTURE.read_bytes(), headers={"Content-Type": "text/turtle"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    server = OxigraphServer(tmp_path_factory.mktemp("wikidata") / "store").start().load_default(FIXTURE)
     yield server
     server.stop()
 

@@ -166,13 +166,7 @@ def serve_fixed(port: int, location: Path, wikidata: bool):
     if port == 7878:
         server = OxigraphServer(location, port=7878).start()
         if wikidata:
-            request = urllib.request.Request(
-                server.store_url + "?default",
-                data=FIXTURE.read_bytes(),
-                headers={"Content-Type": "text/turtle"},
-            )
-            with urllib.request.urlopen(request, timeout=30):
-                pass
+            server.load_default(FIXTURE)
         return server, None
     server = OxigraphServer(location).start()
     handler = type("Handler", (FusekiPaths,), {"upstream": server.base_url})

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -351,12 +350,7 @@ def test_a_bad_endpoint_url_is_a_usage_error():
 
 
 def start_wikidata_fixture(location: Path, extra_update: str | None = None) -> OxigraphServer:
-    server = OxigraphServer(location).start()
-    request = urllib.request.Request(
-        server.store_url + "?default", data=FIXTURE.read_bytes(), headers={"Content-Type": "text/turtle"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    server = OxigraphServer(location).start().load_default(FIXTURE)
     if extra_update:
         server.update(extra_update)
     return server

@@ -156,6 +156,15 @@ class OxigraphServer:
         with urllib.request.urlopen(request, timeout=30):
             pass
 
+    def load_default(self, turtle: Path) -> OxigraphServer:
+        """Add a Turtle file to the default graph (a POST to the graph store endpoint); returns self."""
+        request = urllib.request.Request(
+            self.store_url + "?default", data=turtle.read_bytes(), headers={"Content-Type": "text/turtle"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+        return self
+
     def dump(self) -> bytes:
         """Every quad of the store as N-Quads (GET on the graph store endpoint without ?graph)."""
         request = urllib.request.Request(self.store_url, headers={"Accept": "application/n-quads"})
