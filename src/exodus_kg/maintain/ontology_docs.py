@@ -149,6 +149,16 @@ def _members(graph: Graph, cls: URIRef) -> list[str]:
     return members
 
 
+def _inheritance(graph: Graph, classes: list) -> list[str]:
+    """Mermaid subclass arrows between the classes of one part (arrows leaving the part are left out)."""
+    return [
+        f"    {_local(parent)} <|-- {_local(cls)}"
+        for cls in classes
+        for parent in sorted(graph.objects(cls, RDFS.subClassOf))
+        if parent in classes
+    ]
+
+
 def class_diagram(graph: Graph) -> str:
     """Mermaid class diagrams of the ontology, one per part, each small enough to read."""
     exo = lambda name: URIRef(EXO + name)  # noqa: E731
@@ -158,20 +168,14 @@ def class_diagram(graph: Graph) -> str:
     lines = ["    direction LR"]  # the kinds stack down the page instead of one row as wide as 27 boxes
     for cls in statements:
         lines += _class_line(graph, cls, _members(graph, cls))
-    for cls in statements:
-        for parent in sorted(graph.objects(cls, RDFS.subClassOf)):
-            if parent in statements:
-                lines.append(f"    {_local(parent)} <|-- {_local(cls)}")
+    lines += _inheritance(graph, statements)
     parts.append(("Statements and their roles", lines))
 
     agents = _descendants(graph, exo("Agent"))
     lines = []
     for cls in agents:
         lines += _class_line(graph, cls, [])
-    for cls in agents:
-        for parent in sorted(graph.objects(cls, RDFS.subClassOf)):
-            if parent in agents:
-                lines.append(f"    {_local(parent)} <|-- {_local(cls)}")
+    lines += _inheritance(graph, agents)
     between: dict[tuple[str, str], list[str]] = defaultdict(list)
     for prop in sorted(graph.subjects(RDF.type, OWL.ObjectProperty)):
         domain, target = graph.value(prop, RDFS.domain), graph.value(prop, RDFS.range)
@@ -185,10 +189,7 @@ def class_diagram(graph: Graph) -> str:
     lines = []
     for cls in quantities:
         lines += _class_line(graph, cls, _members(graph, cls))
-    for cls in quantities:
-        for parent in sorted(graph.objects(cls, RDFS.subClassOf)):
-            if parent in quantities:
-                lines.append(f"    {_local(parent)} <|-- {_local(cls)}")
+    lines += _inheritance(graph, quantities)
     for scheme in ("certainty", "bound"):
         concepts = sorted(graph.subjects(SKOS.inScheme, URIRef(EXV + scheme)))
         members = [

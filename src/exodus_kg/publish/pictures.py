@@ -269,13 +269,19 @@ def _class_box(iri: str, properties: list[dict], fill: str) -> str:
     return f'  {_local(iri)} [shape=plain, fillcolor="white", id="{_local(iri)}", label=<{table}>];'
 
 
+def _by_domain(properties: list[dict], domains) -> defaultdict[str, list[dict]]:
+    """The properties whose domain is one of ``domains``, grouped by that domain."""
+    own: defaultdict[str, list[dict]] = defaultdict(list)
+    for prop in properties:
+        if prop["domain"] in domains:
+            own[prop["domain"]].append(prop)
+    return own
+
+
 def ontology_statements(store: ox.Store) -> str:
     classes, properties = _ontology(store)
     kinds = _descendants(classes, EXO + "Statement")
-    own = defaultdict(list)
-    for prop in properties:
-        if prop["domain"] in kinds:
-            own[prop["domain"]].append(prop)
+    own = _by_domain(properties, kinds)
     lines = _graph("ontology-statements", "Ontology: statements are nodes; each kind and its roles", rankdir="LR")
     lines.append(_class_box(EXO + "Statement", own[EXO + "Statement"], "#dce8f5"))
     for extra in ("Evidence", "Passage", "Article"):
@@ -321,10 +327,7 @@ def ontology_agents(store: ox.Store) -> str:
 def ontology_quantities(store: ox.Store) -> str:
     classes, properties = _ontology(store)
     quantities = _descendants(classes, EXO + "Quantity")
-    own = defaultdict(list)
-    for prop in properties:
-        if prop["domain"] in quantities:
-            own[prop["domain"]].append(prop)
+    own = _by_domain(properties, quantities)
     lines = _graph("ontology-quantities", "Ontology: quantities keep their hedges; statements carry a certainty", rankdir="LR")
     for iri in quantities:
         lines.append(_class_box(iri, own[iri], "#dce8f5"))
