@@ -30,7 +30,7 @@ from exodus_kg.pipeline.validation_report import SEVERITIES
 from exodus_kg.project import Project
 from exodus_kg.rdf.terms import TermMap
 from support import jena_shacl
-from support.shape_reports import expected_keys, outcome_keys, result_key, show
+from support.shape_reports import expected_keys, outcome_keys, report_keys, result_key, show
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -444,22 +444,6 @@ def _skolemized(graph: rdflib.Graph) -> rdflib.Graph:
     return graph.skolemize()
 
 
-def _report_keys(report: rdflib.Graph):
-    from collections import Counter
-
-    return Counter(
-        result_key(
-            report.value(node, SH.focusNode),
-            report.value(node, SH.resultPath),
-            report.value(node, SH.sourceConstraintComponent),
-            report.value(node, SH.sourceShape),
-            report.value(node, SH.resultSeverity),
-            report.value(node, SH.value),
-        )
-        for node in report.objects(None, SH.result)
-    )
-
-
 @pytest.fixture(scope="session")
 def jena(tmp_path_factory):
     if not jena_shacl.available():
@@ -486,7 +470,7 @@ def test_jena_shacl_gives_the_same_report_as_pyshacl(
     _conforms, pyshacl_report, _text = pyshacl.validate(
         data, shacl_graph=skolem_shapes, inference="none", allow_warnings=True
     )
-    jena_keys, pyshacl_keys = _report_keys(jena_report), _report_keys(pyshacl_report)
+    jena_keys, pyshacl_keys = report_keys(jena_report), report_keys(pyshacl_report)
     assert jena_keys == pyshacl_keys, (
         f"only Jena:\n{show(jena_keys - pyshacl_keys)}\nonly pySHACL:\n{show(pyshacl_keys - jena_keys)}"
     )

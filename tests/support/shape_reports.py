@@ -48,24 +48,28 @@ def outcome_keys(outcome) -> Counter:
     )
 
 
+def report_keys(graph: rdflib.Graph) -> Counter:
+    """The keys of the results of a SHACL validation report graph."""
+    return Counter(
+        result_key(
+            graph.value(result, SH.focusNode),
+            graph.value(result, SH.resultPath),
+            graph.value(result, SH.sourceConstraintComponent),
+            graph.value(result, SH.sourceShape),
+            graph.value(result, SH.resultSeverity),
+            graph.value(result, SH.value),
+        )
+        for result in graph.objects(None, SH.result)
+    )
+
+
 def expected_keys(path: Path) -> Counter:
     graph = rdflib.Graph().parse(path)
-    keys = Counter()
     for result in graph.objects(None, SH.result):
         assert (result, RDF.type, SH.ValidationResult) in graph, (
             f"{path}: a result is not a sh:ValidationResult"
         )
-        keys[
-            result_key(
-                graph.value(result, SH.focusNode),
-                graph.value(result, SH.resultPath),
-                graph.value(result, SH.sourceConstraintComponent),
-                graph.value(result, SH.sourceShape),
-                graph.value(result, SH.resultSeverity),
-                graph.value(result, SH.value),
-            )
-        ] += 1
-    return keys
+    return report_keys(graph)
 
 
 def show(keys) -> str:
