@@ -119,3 +119,20 @@ def test_input_hash_is_a_sha256_of_path_and_bytes(scratch_project):
     digest.update(data)
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
     assert len(scratch_project.input_hash()) == 64
+
+
+def test_the_cache_key_covers_every_file_the_package_ships(scratch_project, tmp_path, monkeypatch):
+    """Every module and resource, in every subpackage, is part of the key (a moved or renamed module
+    cannot drop out of it); the shipped project copy, byte code and hidden folders are not."""
+    package = tmp_path / "exodus_kg"
+    for name in ("cli.py", "pipeline/reasoning.py", "sparql/q.rq", "_data/triples/x.ttl",
+                 "__pycache__/cli.pyc", "pipeline/__pycache__/reasoning.pyc", ".hidden/x.py"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(name, encoding="utf-8")
+    monkeypatch.setattr(project_module, "PACKAGE_DIR", package)
+    monkeypatch.setattr(project_module, "SHIPPED_DATA_DIR", package / "_data")
+    files = [path.relative_to(package).as_posix() for path in project_module.package_code_files()]
+    assert files == ["cli.py", "pipeline/reasoning.py", "sparql/q.rq"]
+    before = scratch_project.input_hash()
+    (package / "pipeline" / "reasoning.py").write_text("changed", encoding="utf-8")
+    assert scratch_project.input_hash() != before

@@ -258,11 +258,15 @@ class Project:
 def package_code_files() -> list[Path]:
     """Every file of the installed package except the shipped project copy (``_data/``, whose
     files are inputs in their own right) and byte-code caches."""
-    return [
-        path
-        for path in _visible_files(PACKAGE_DIR)
-        if path.relative_to(PACKAGE_DIR).parts[0] != SHIPPED_DATA_DIR.name and path.suffix != ".pyc"
-    ]
+    # _data/ is left out before the walk, not after: this runs on every `exodus query`, and in a
+    # wheel that folder holds the whole project.
+    files = _visible_files(PACKAGE_DIR, "*")
+    with os.scandir(PACKAGE_DIR) as entries:
+        for entry in entries:
+            skipped = entry.name.startswith(".") or entry.name in ("__pycache__", SHIPPED_DATA_DIR.name)
+            if entry.is_dir(follow_symlinks=False) and not skipped:
+                files += _visible_files(Path(entry.path))
+    return sorted(path for path in files if path.suffix != ".pyc")
 
 
 def _sha256():
