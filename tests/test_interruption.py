@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from exodus_kg.project import INPUT_INDEX_PREFIX
 from support.project_copies import assert_fails_cleanly, clone_built_article, exodus_env, run_exodus
 
 CACHE = Path("build") / "exodus-kg"
@@ -47,8 +48,9 @@ def kill(process: subprocess.Popen) -> None:
 
 
 def entries(project: Path) -> list[Path]:
+    """The cache entries, staging folders and trash of a project (not its input index)."""
     root = project / CACHE
-    return sorted(root.iterdir()) if root.is_dir() else []
+    return sorted(p for p in root.iterdir() if not p.name.startswith(INPUT_INDEX_PREFIX)) if root.is_dir() else []
 
 
 def complete_entries(project: Path) -> list[Path]:

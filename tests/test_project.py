@@ -136,3 +136,107 @@ def test_the_cache_key_covers_every_file_the_package_ships(scratch_project, tmp_
     before = scratch_project.input_hash()
     (package / "pipeline" / "reasoning.py").write_text("changed", encoding="utf-8")
     assert scratch_project.input_hash() != before
+
+
+# The input index (Project.indexed_input_hash): the cache key without hashing every file each time.
+
+
+def _index_file(project):
+    [index] = [path for path in project.cache_root().iterdir() if path.name.startswith(".input-index-")]
+    return index
+
+
+def _touched_until_the_clock_moves(path, edit):
+    """Run ``edit`` on ``path`` until its status-change time differs from before (the kernel's file
+    clock ticks every few milliseconds; an edit within the same tick is the racy case, tested apart)."""
+    import os
+
+    before = os.stat(path).st_ctime_ns
+    edit()
+    while os.stat(path).st_ctime_ns == before:
+        edit()
+
+
+@pytest.fixture
+def indexed_project(scratch_project, monkeypatch):
+    """The scratch project with its cache folder made, and every file counted as old enough for the
+    index (the racy-edit rule has a test of its own)."""
+    scratch_project.cache_root().mkdir(parents=True)
+    monkeypatch.setattr(project_module, "RACY_MARGIN_NS", -(10**18))
+    return scratch_project
+
+
+def test_the_input_index_gives_the_input_hash_without_reading_the_files(indexed_project, monkeypatch):
+    key = indexed_project.indexed_input_hash()
+    assert key == indexed_project.input_hash()
+    assert _index_file(indexed_project).read_bytes().endswith(key.encode())
+    monkeypatch.setattr(Project, "input_hash", lambda self: pytest.fail("hashed the files again"))
+    assert indexed_project.indexed_input_hash() == key
+
+
+@pytest.mark.parametrize(
+    "change", ["same size, modification time set back", "add a file", "remove a file", "another project"]
+)
+def test_the_input_index_sees_every_change(indexed_project, tmp_path, change):
+    import os
+    import shutil
+
+    key = indexed_project.indexed_input_hash()
+    path = indexed_project.triples_dir / "people.ttl"
+    if change == "same size, modification time set back":  # as `touch -d` leaves it
+        old = os.stat(path)
+        text = path.read_bytes()
+        edited = text.replace(b"Alice", b"Alize", 1)
+        assert edited != text and len(edited) == len(text)
+
+        def edit():
+            path.write_bytes(edited)
+            os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+
+        _touched_until_the_clock_moves(path, edit)
+        assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    elif change == "add a file":
+        (indexed_project.triples_dir / "more.ttl").write_text("", encoding="utf-8")
+    elif change == "remove a file":
+        (indexed_project.triples_dir / "links" / "wikidata.ttl").unlink()
+    else:  # a copy of the project whose cache folder holds the first one's index under its name
+        other = Project(tmp_path / "other")
+        shutil.copytree(indexed_project.root, other.root)
+        (path := other.root / "triples" / "people.ttl").write_text(
+            path.read_text(encoding="utf-8") + "\n", encoding="utf-8"
+        )
+        index = _index_file(other)
+        index.rename(index.parent / other._input_index_path().rsplit("/", 1)[1])
+        indexed_project = other
+    assert indexed_project.indexed_input_hash() == indexed_project.input_hash() != key
+
+
+@pytest.mark.parametrize("racy_rule", [True, False])
+def test_an_edit_within_the_clock_tick_the_index_recorded_is_seen(indexed_project, monkeypatch, racy_rule):
+    """On a file system whose clock is too coarse to tell an edit from the version recorded (here it
+    stands still: every file keeps the times it had a second ago), size, times and inode all look
+    unchanged. The index was written within the margin of those times, so it is not trusted (git's
+    "racy git" rule); without the rule, the old key would be served for the new bytes."""
+    import os
+    import time
+
+    frozen = time.time_ns() - 10**9
+
+    monkeypatch.setattr(project_module, "_stat", lambda path: _Frozen(os.stat(path), frozen))
+    if racy_rule:
+        monkeypatch.setattr(project_module, "RACY_MARGIN_NS", 3 * 10**9)
+    key = indexed_project.indexed_input_hash()
+    path = indexed_project.triples_dir / "people.ttl"
+    path.write_bytes(path.read_bytes().replace(b"Alice", b"Alize", 1))
+    if racy_rule:
+        assert indexed_project.indexed_input_hash() == indexed_project.input_hash() != key
+    else:
+        assert indexed_project.indexed_input_hash() == key != indexed_project.input_hash()
+
+
+class _Frozen:
+    """A stat result whose times stand still."""
+
+    def __init__(self, found, frozen):
+        self.st_size, self.st_ino, self.st_dev = found.st_size, found.st_ino, found.st_dev
+        self.st_mtime_ns = self.st_ctime_ns = frozen

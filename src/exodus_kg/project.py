@@ -25,7 +25,11 @@ ENV_PROJECT = "EXODUS_PROJECT"
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHIPPED_DATA_DIR = PACKAGE_DIR / "_data"
 CACHE_SUBDIR = "exodus-kg"
-
+# The input index beside the cache entries (Project.indexed_input_hash), and how much older than
+# the scan that writes it every file it records must be: git's rule against edits within one tick
+# of the clock, with room for file systems that keep times to the second or two (FAT, SMB).
+INPUT_INDEX_PREFIX = ".input-index-"
+RACY_MARGIN_NS = 3 * 10**9
 
 
 def shown_path(path) -> str:
@@ -76,42 +80,50 @@ def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
     """Files under ``folder`` matching ``pattern`` ("**/*", "*" or "*.ext"), in a stable order,
     leaving out hidden files and folders, caches and editor backups.
 
-    (os.scandir rather than Path.glob: this runs on every `exodus query`, and is several times faster.)
-
     A symbolic link to a folder is followed (once: a loop of them is not), and a link that leads
     nowhere is an InputError naming it, as is a folder that cannot be read: a file is never left out
     without a word.
     """
+    return sorted(map(Path, _walk(str(folder), pattern)))
+
+
+def _walk(folder: str, pattern: str = "**/*") -> list[str]:
+    """``_visible_files`` as path strings, in no particular order: this runs on every `exodus query`
+    (os.scandir, and folders told apart by device and inode rather than by os.path.realpath,
+    which looks up every component of every path)."""
     recursive = pattern.startswith("**/")
     name_pattern = pattern[3:] if recursive else pattern
-    found: list[Path] = []
-    seen_folders: set[str] = set()
+    any_name = name_pattern == "*"
+    found: list[str] = []
+    seen_folders: set[tuple[int, int]] = set()
 
-    def scan(directory: str) -> None:
-        real = os.path.realpath(directory)
-        if real in seen_folders:
-            return  # a link back to a folder already read
-        seen_folders.add(real)
+    def scan(directory: str, identity: os.stat_result | None = None) -> None:
         try:
+            identity = identity or os.stat(directory)
+            key = (identity.st_dev, identity.st_ino)
+            if key in seen_folders:
+                return  # a link back to a folder already read
+            seen_folders.add(key)
             with os.scandir(directory) as entries:
                 listed = list(entries)
         except OSError as error:
             raise InputError(f"{directory}: cannot read the folder ({error.strerror or error})") from None
         for entry in listed:
-            if entry.name.startswith(".") or entry.name == "__pycache__":
+            name = entry.name
+            if name[0] == "." or name == "__pycache__":
                 continue
             if entry.is_dir(follow_symlinks=False):
                 if recursive:
                     scan(entry.path)
             elif entry.is_symlink():
                 _linked(entry)
-            elif _matches(entry.name):
-                if not entry.is_file():
+            elif _matches(name):
+                if not entry.is_file(follow_symlinks=False):
                     _not_a_file(entry.path)
-                found.append(Path(entry.path))
+                found.append(entry.path)
 
     def _matches(name: str) -> bool:
-        return not name.endswith("~") and fnmatchcase(name, name_pattern)
+        return not name.endswith("~") and (any_name or fnmatchcase(name, name_pattern))
 
     def _linked(entry: os.DirEntry) -> None:
         try:
@@ -125,19 +137,23 @@ def _visible_files(folder: Path, pattern: str = "**/*") -> list[Path]:
             ) from None
         if stat.S_ISDIR(target.st_mode):
             if recursive:
-                scan(entry.path)
+                scan(entry.path, target)
         elif _matches(entry.name):
             if not stat.S_ISREG(target.st_mode):
                 _not_a_file(entry.path)
-            found.append(Path(entry.path))
+            found.append(entry.path)
 
     def _not_a_file(path: str) -> None:
         # A FIFO would block the read, a device never ends: named, never read, never skipped silently.
         raise InputError(f"{path}: not a regular file (a FIFO, a device or a socket); remove it")
 
-    if folder.is_dir():
-        scan(str(folder))
-    return sorted(found)
+    try:
+        top = os.stat(folder)
+    except OSError:
+        return found
+    if stat.S_ISDIR(top.st_mode):
+        scan(folder, top)
+    return found
 
 
 class Project:
@@ -220,9 +236,15 @@ class Project:
 
     def input_files(self) -> list[Path]:
         """Every file whose bytes decide the built dataset."""
-        files = set(_visible_files(self.ontology_dir)) | set(_visible_files(self.triples_dir))
-        files |= set(self.rule_files()) | set(self.check_files())
-        return sorted(files)
+        return sorted(map(Path, self._input_paths()))
+
+    def _input_paths(self) -> set[str]:
+        return (
+            set(_walk(str(self.ontology_dir)))
+            | set(_walk(str(self.triples_dir)))
+            | set(_walk(str(self.rules_dir), "*.rq"))
+            | set(_walk(str(self.checks_dir), "*.rq"))
+        )
 
     def input_hash(self) -> str:
         """sha256 over every input file (relative path + bytes), the package version and the
@@ -246,6 +268,74 @@ class Project:
             digest.update(data)
         return digest.hexdigest()
 
+    def indexed_input_hash(self) -> str:
+        """``input_hash()``, read from the input index beside the cache when no file it covers has
+        changed since the index was written; else computed, and the index written again.
+
+        The index records each file's path, size, modification and status-change times (ns), inode
+        and device, as git's index does. An edit that keeps the size and sets the modification time
+        back (``touch -d``) still changes the status-change time, which no one can set. Like git, it
+        guards against an edit made within the clock tick it records ("racy git"): an index is written
+        only when every file it records is older, by ``RACY_MARGIN_NS``, than the start of the scan
+        (read from the cache folder's file system, whose clock the file times come from), so a later
+        edit can never leave a recorded file looking unchanged. Any doubt (no index, a file added,
+        removed or changed, a cache folder that cannot be written) means a full hash.
+        """
+        index = self._input_index_path()
+        signature, _newest = _input_signature(self)
+        try:
+            with open(index, "rb") as handle:
+                recorded = handle.read()
+        except OSError:
+            recorded = b""
+        key = recorded[len(signature) :]
+        if len(key) == 64 and recorded.startswith(signature) and not key.strip(b"0123456789abcdef"):
+            return key.decode("ascii")
+        return self._index_inputs(index)
+
+    def _input_index_path(self) -> str:
+        from binascii import crc32
+
+        # One per project: the user cache folder serves every project that cannot hold its own.
+        return os.path.join(str(self.cache_root()), f"{INPUT_INDEX_PREFIX}{crc32(os.fsencode(str(self.root))):08x}")
+
+    def _index_inputs(self, index: str) -> str:
+        """The full input hash, and a new index of the files it covers when they are all old enough."""
+        if not os.path.isdir(os.path.dirname(index)):
+            return self.input_hash()  # nothing is cached yet: the build makes the folder
+        import _thread
+
+        temporary = f"{index}.{os.getpid()}-{_thread.get_ident()}.tmp"
+        try:
+            if os.path.lexists(temporary):  # left by a process that died, whose id came back
+                os.unlink(temporary)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError:
+            return self.input_hash()  # a cache folder that cannot be written: no index
+        written = False
+        try:
+            started = os.fstat(descriptor).st_mtime_ns
+            # File times first, bytes after: a file saved in between is recorded as it was before
+            # and looks changed next time.
+            signature, newest = _input_signature(self)
+            key = self.input_hash()
+            if newest < started - RACY_MARGIN_NS:
+                content = signature + key.encode("ascii")
+                while content:
+                    content = content[os.write(descriptor, content) :]
+                os.close(descriptor)
+                descriptor = -1
+                os.replace(temporary, index)
+                written = True
+        except OSError:
+            pass  # the key stands; only the index is lost
+        finally:
+            if descriptor >= 0:
+                os.close(descriptor)
+            if not written and os.path.lexists(temporary):
+                os.unlink(temporary)
+        return key
+
     def cache_root(self) -> Path:
         """``<project>/build/exodus-kg/`` when that can be written, else the user cache folder."""
         if not self.shipped:
@@ -258,15 +348,41 @@ class Project:
 def package_code_files() -> list[Path]:
     """Every file of the installed package except the shipped project copy (``_data/``, whose
     files are inputs in their own right) and byte-code caches."""
+    return sorted(map(Path, _package_paths()))
+
+
+def _package_paths() -> list[str]:
     # _data/ is left out before the walk, not after: this runs on every `exodus query`, and in a
     # wheel that folder holds the whole project.
-    files = _visible_files(PACKAGE_DIR, "*")
-    with os.scandir(PACKAGE_DIR) as entries:
+    package = str(PACKAGE_DIR)
+    files = _walk(package, "*")
+    with os.scandir(package) as entries:
         for entry in entries:
             skipped = entry.name.startswith(".") or entry.name in ("__pycache__", SHIPPED_DATA_DIR.name)
             if entry.is_dir(follow_symlinks=False) and not skipped:
-                files += _visible_files(Path(entry.path))
-    return sorted(path for path in files if path.suffix != ".pyc")
+                files += _walk(entry.path)
+    return [path for path in files if not path.endswith(".pyc")]
+
+
+def _input_signature(project: Project) -> tuple[bytes, int]:
+    """What the input index records of the files ``input_hash`` covers (see
+    ``Project.indexed_input_hash``), and the newest of their modification and status-change times."""
+    records = [f"exodus-kg input index 1 {__version__}\0{project.root}\0"]
+    newest = 0
+    for group in (sorted(project._input_paths()), sorted(_package_paths())):
+        for path in group:
+            try:
+                found = _stat(path)
+            except OSError as error:
+                raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
+            records.append(
+                f"{path}\0{found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_ino} {found.st_dev}\0"
+            )
+            newest = max(newest, found.st_mtime_ns, found.st_ctime_ns)
+    return "".join(records).encode("utf-8", "surrogateescape"), newest
+
+
+_stat = os.stat  # (tests make a file system whose clock ticks too coarsely to see an edit)
 
 
 def _sha256():

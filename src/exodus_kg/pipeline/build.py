@@ -85,7 +85,8 @@ def cache_entry(project: Project, input_hash: str | None = None) -> Path:
 
 def fresh_entry(project: Project) -> Path | None:
     """The cache entry for the project's current inputs, or None when it has not been built."""
-    entry = cache_entry(project)
+    # The input index saves hashing every input on each query; the build itself hashes them all.
+    entry = cache_entry(project, project.indexed_input_hash())
     return entry if (entry / MANIFEST_FILE).is_file() else None
 
 
