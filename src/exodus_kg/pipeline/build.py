@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from exodus_kg import __version__
 from exodus_kg.project import Project
-from exodus_kg.rdf.namespaces import EXG
+from exodus_kg.rdf.namespaces import EXG, XSD
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the query path
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ GRAPHS = (ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH, INFERRED_GRAPH)
 DATASET_FILE = "dataset.nq"
 STORE_DIR = "store"
 MANIFEST_FILE = "manifest.json"
+XSD_STRING = XSD + "string"
 TRASH_PREFIX = ".trash-"
 MAX_BUILD_ATTEMPTS = 3  # builds started over because an input was saved during the build
 MAX_OPEN_ATTEMPTS = 3  # a damaged entry is set aside and built again, once or twice
@@ -244,7 +245,9 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
         damage = entry_damage(entry)
         if damage is None:
             manifest = read_manifest(entry)
-            return BuildResult(entry, input_hash, True, manifest.get("timings", {}), manifest.get("counts", {}))
+            return BuildResult(
+                entry, input_hash, True, manifest.get("timings", {}), manifest.get("counts", {})
+            )
         say(f"the cached build {entry.name[:12]} is damaged ({damage}); building it again")
         set_aside(entry, damage)
 
@@ -265,7 +268,9 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     else:
         from exodus_kg.errors import InputError
 
-        raise InputError("the inputs kept changing during the build; run the command again when they are saved")
+        raise InputError(
+            "the inputs kept changing during the build; run the command again when they are saved"
+        )
 
     try:
         counts = _write_entry(project, entry, input_hash, layers, timings)
@@ -281,18 +286,45 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     return BuildResult(entry, input_hash, False, timings, counts)
 
 
-def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[str, float], dict]:
-    """Load, validate and reason: the timings and the four layers of the dataset."""
+class BuiltLayers:
+    """The dataset as the build holds it between the stages: one in-memory store with the layers as
+    the named graphs ``GRAPHS``, and the spellings the store changed (see ``_respellings``)."""
+
+    def __init__(self) -> None:
+        self.store: ox.Store | None = ox.Store()
+        self.spellings: dict[ox.Literal, ox.Literal] = {}
+
+    def take_store(self) -> ox.Store:
+        """The store, let go of here: the write stage frees it before it builds the on-disk one,
+        so that the two are never held at once (they are the build's peak)."""
+        store, self.store = self.store, None
+        return store
+
+
+def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[str, float], BuiltLayers]:
+    """Load, validate and reason into one store: the timings and the layers of the dataset."""
     timings: dict[str, float] = {}
+    layers = BuiltLayers()
+    store = layers.store
 
     started = time.perf_counter()
-    inputs = load_inputs(project)
+    for paths, graph_name in (
+        (project.ontology_files(), ONTOLOGY_GRAPH),
+        (project.asserted_files(), ASSERTED_GRAPH),
+        (project.link_files(), LINKS_GRAPH),
+    ):
+        _load_into_store(paths, store, graph_name, spellings=layers.spellings)
     timings["load"] = time.perf_counter() - started
     say(f"load      {timings['load']:7.2f} s")
 
     started = time.perf_counter()
-    validation.validate_for_build(
-        project=project, ontology=inputs.ontology, asserted=inputs.asserted, links=inputs.links
+    _validate_store(
+        validation,
+        store,
+        project,
+        data_graphs=(ASSERTED_GRAPH, LINKS_GRAPH),
+        ontology_graph=ONTOLOGY_GRAPH,
+        spellings=layers.spellings,
     )
     timings["validate"] = time.perf_counter() - started
     say(f"validate  {timings['validate']:7.2f} s")
@@ -300,19 +332,131 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
     started = time.perf_counter()
     # The links stay out of reasoning: owl:sameAs to Wikidata would copy every statement onto the
     # Wikidata IRIs and every saved query would return each entity twice.
-    inferred = reasoning.infer(inputs.ontology, inputs.asserted, rules=project.rule_files())
-    for layer in (inputs.ontology, inputs.asserted, inputs.links):
-        inferred -= layer
+    _infer_into_store(
+        reasoning,
+        store,
+        ontology_graph=ONTOLOGY_GRAPH,
+        data_graphs=(ASSERTED_GRAPH,),
+        target_graph=INFERRED_GRAPH,
+        rules=project.rule_files(),
+        spellings=layers.spellings,
+    )
+    _drop_restated(store, INFERRED_GRAPH, (LINKS_GRAPH,))
     timings["reason"] = time.perf_counter() - started
     say(f"reason    {timings['reason']:7.2f} s")
-
-    layers = {
-        ONTOLOGY_GRAPH: inputs.ontology,
-        ASSERTED_GRAPH: inputs.asserted,
-        LINKS_GRAPH: inputs.links,
-        INFERRED_GRAPH: inferred,
-    }
     return timings, layers
+
+
+def _drop_restated(store: ox.Store, graph_name: str, others: tuple[str, ...]) -> None:
+    """Remove from ``graph_name`` what another layer states already (a derived owl:sameAs that is
+    also a link): each triple sits in one layer."""
+    target = ox.NamedNode(graph_name)
+    for other in others:
+        for quad in list(store.quads_for_pattern(None, None, None, ox.NamedNode(other))):
+            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, target))
+
+
+# Bridges to the stages' rdflib functions, until each stage works on the store itself ------------------
+
+
+def _load_into_store(
+    paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.Literal, ox.Literal]
+) -> int:
+    """Bridge to ``graph_loading.load_graphs``: parse with rdflib, copy into ``graph_name`` of the
+    store, and record in ``spellings`` the literals the store keeps in another form (the stored
+    form -> as written). Returns the number of triples added."""
+    import rdflib
+
+    from exodus_kg.pipeline.graph_loading import load_graphs
+    from exodus_kg.rdf.terms import TermMap
+
+    graph = load_graphs(paths)
+    terms = TermMap()
+    graph_node = ox.NamedNode(graph_name)
+    before = len(store)
+    store.extend(terms.quad(triple, graph_node) for triple in graph)
+    _respellings((terms.to_ox(o) for o in graph.objects() if isinstance(o, rdflib.Literal)), spellings)
+    return len(store) - before
+
+
+def _rdflib_graph(store: ox.Store, graph_names, spellings: dict[ox.Literal, ox.Literal]):
+    """The union of named graphs of the store as an rdflib graph, literals as written."""
+    import rdflib
+
+    from exodus_kg.rdf.terms import TermMap
+
+    terms = TermMap()
+    graph = rdflib.Graph()
+    for name in graph_names:
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+            obj = spellings.get(quad.object, quad.object) if type(quad.object) is ox.Literal else quad.object
+            graph.add((_from_ox(terms, quad.subject), _from_ox(terms, quad.predicate), _from_ox(terms, obj)))
+    return graph
+
+
+def _from_ox(terms, node):
+    import rdflib
+
+    if type(node) is ox.BlankNode:
+        return rdflib.BNode(node.value)  # the store's own label, so the node finds its way back
+    return terms.from_ox(node)
+
+
+def _validate_store(validation, store: ox.Store, project: Project, *, data_graphs, ontology_graph, spellings):
+    """Bridge to ``validation.validate_for_build``: the layers converted to rdflib graphs."""
+    validation.validate_for_build(
+        project=project,
+        ontology=_rdflib_graph(store, (ontology_graph,), spellings),
+        asserted=_rdflib_graph(store, data_graphs[:1], spellings),
+        links=_rdflib_graph(store, data_graphs[1:], spellings),
+    )
+
+
+def _infer_into_store(
+    reasoning, store: ox.Store, *, ontology_graph, data_graphs, target_graph, rules, spellings
+) -> None:
+    """Bridge to ``reasoning.infer``: the layers converted to rdflib graphs, the new triples copied
+    into ``target_graph`` (generalised triples, which no store holds, left out)."""
+    import rdflib
+
+    from exodus_kg.rdf.terms import is_rdf_triple, to_oxigraph
+
+    inferred = reasoning.infer(
+        _rdflib_graph(store, (ontology_graph,), spellings),
+        _rdflib_graph(store, data_graphs, spellings),
+        rules=rules,
+    )
+    target = ox.NamedNode(target_graph)
+
+    def term(node):
+        return ox.BlankNode(str(node)) if isinstance(node, rdflib.BNode) else to_oxigraph(node)
+
+    store.extend(
+        ox.Quad(term(s), term(p), term(o), target) for s, p, o in inferred if is_rdf_triple((s, p, o))
+    )
+
+
+def _respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
+    """Add to ``spellings`` the literals a store keeps in another form than the one written: Oxigraph
+    stores numbers, booleans and dates as values ("10.0"^^xsd:decimal comes back as "10"), while
+    the dataset keeps the input's spelling (a skolem IRI hashes it). The stored form -> as written;
+    of two spellings of one value the first read wins, as in ``rdf.terms.TermMap``."""
+    candidates = [
+        literal
+        for literal in dict.fromkeys(literals)
+        if literal.language is None and literal.datatype.value != XSD_STRING
+    ]
+    if not candidates:
+        return
+    scratch = ox.Store()
+    predicate = ox.NamedNode("urn:exodus-kg:spelling")
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:exodus-kg:{i}"), predicate, c) for i, c in enumerate(candidates)
+    )
+    stored = {int(quad.subject.value.rsplit(":", 1)[1]): quad.object for quad in scratch}
+    for index, literal in enumerate(candidates):
+        if stored[index] != literal:
+            spellings.setdefault(stored[index], literal)
 
 
 def ensure_built(
@@ -405,7 +549,7 @@ def _write_entry(
     project: Project,
     entry: Path,
     input_hash: str,
-    layers: dict[str, rdflib.Graph],
+    layers: BuiltLayers,
     timings: dict[str, float],
 ) -> dict[str, int]:
     """Fill a staging folder, then rename it into place; set ``timings["write"]``; return the
@@ -414,23 +558,25 @@ def _write_entry(
     import shutil
     import tempfile
 
-    from exodus_kg.rdf.skolemisation import skolemise
-
     started = time.perf_counter()
     root = entry.parent
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{input_hash[:12]}-", dir=root))
     trash = root / f"{TRASH_PREFIX}{os.getpid()}-{staging.name}"
     try:
-        quads, counts, skipped = _to_quads(layers)
+        spellings = layers.spellings
+        store = layers.take_store()
         # Blank nodes become stable IRIs, so each named graph stands alone (a Graph Store push, a
         # graph replaced by itself) and a rebuild names them the same.
-        quads = skolemise(quads)
-        ox.serialize(quads, output=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
-        store = ox.Store(str(staging / STORE_DIR))
-        store.bulk_load(path=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        del store
+        _skolemise_store(store, spellings)
+        counts = _graph_counts(store)
+        _dump_as_written(store, staging / DATASET_FILE, spellings)
+        del store  # before the on-disk store is built: the two at once would be the build's peak
+        _sort_lines(staging / DATASET_FILE)
+        disk = ox.Store(str(staging / STORE_DIR))
+        disk.bulk_load(path=str(staging / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+        disk.flush()
+        del disk
         timings["write"] = time.perf_counter() - started
         manifest = {
             "exodus_kg_version": __version__,
@@ -439,7 +585,6 @@ def _write_entry(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "graphs": {name: {"triples": counts[name]} for name in counts},
             "counts": counts,
-            "skipped_generalised_triples": skipped,
             "files": {DATASET_FILE: (staging / DATASET_FILE).stat().st_size},
             "timings": timings,
             "inputs": [path.relative_to(project.root).as_posix() for path in project.input_files()],
@@ -460,6 +605,56 @@ def _write_entry(
         if trash.exists():
             _remove_unless_read(trash)  # a reader holding it keeps it until a later build
     return counts
+
+
+def _skolemise_store(store: ox.Store, spellings: dict[ox.Literal, ox.Literal]) -> None:
+    """Replace the store's blank nodes by their skolem IRIs (``rdf.skolemisation``), in place. The
+    names hash the quads as written, so the stored forms of literals are spelled back first."""
+    from exodus_kg.rdf.skolemisation import mentions_blank_node, skolemise
+
+    blank = [quad for quad in store if mentions_blank_node(quad)]
+    for quad in blank:
+        store.remove(quad)
+    if spellings:
+        blank = [_as_written(quad, spellings) for quad in blank]
+    store.extend(skolemise(blank))
+
+
+def _as_written(quad: ox.Quad, spellings: dict[ox.Literal, ox.Literal]) -> ox.Quad:
+    written = spellings.get(quad.object)
+    return quad if written is None else ox.Quad(quad.subject, quad.predicate, written, quad.graph_name)
+
+
+def _sort_lines(path: Path) -> None:
+    """Sort the lines of an N-Quads file: the store writes quads in the order they were added, which
+    the stages do not fix, and the same inputs must give the same bytes."""
+    with open(path, "rb") as source:
+        lines = source.readlines()
+    lines.sort()
+    with open(path, "wb") as target:
+        target.writelines(lines)
+
+
+def _graph_counts(store: ox.Store) -> dict[str, int]:
+    counts = dict.fromkeys(GRAPHS, 0)
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    for row in store.query(query):
+        counts[row["g"].value] = int(row["n"].value)
+    return counts
+
+
+def _dump_as_written(store: ox.Store, path: Path, spellings: dict[ox.Literal, ox.Literal]) -> None:
+    """Write the store as N-Quads to ``path``, the literals in ``spellings`` as written. The store
+    is emptied of the quads that hold them (they are written last)."""
+    respelled = []
+    for stored, written in spellings.items():
+        for quad in list(store.quads_for_pattern(None, None, stored, None)):
+            store.remove(quad)
+            respelled.append(ox.Quad(quad.subject, quad.predicate, written, quad.graph_name))
+    store.dump(output=str(path), format=ox.RdfFormat.N_QUADS)
+    if respelled:
+        with open(path, "ab") as output:
+            ox.serialize(respelled, output=output, format=ox.RdfFormat.N_QUADS)
 
 
 def _remove_other_entries(project: Project, keep: Path) -> None:
