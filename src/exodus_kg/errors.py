@@ -71,16 +71,18 @@ class QueryMemoryExceeded(QueryTimeout):
 
 
 # C0 and C1 controls (ESC, BEL, NUL...) and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
-# U+200E, U+200F, U+061C), which would reorder what the terminal shows around them.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# U+200E, U+200F, U+061C), which would reorder what the terminal shows around them. None of them is
+# printable (str.isprintable), so text that is needs no look, and the pattern is compiled (by re's
+# cache) only for text that is not: a table of plain cells is printed without it.
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def escape_for_terminal(text: str) -> str:
     """``text`` with control and bidirectional-override characters written as escapes (\\x1b,
     \\u202e): messages quote queries and data from outside, and a terminal obeys such characters."""
-    if not _UNSAFE.search(text):
+    if text.isprintable() or not re.search(_UNSAFE, text):
         return text
-    return _UNSAFE.sub(lambda match: _escape_char(match.group(0)), text)
+    return re.sub(_UNSAFE, lambda match: _escape_char(match.group(0)), text)
 
 
 def _escape_char(char: str) -> str:

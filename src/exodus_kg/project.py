@@ -294,10 +294,14 @@ class Project:
         return self._index_inputs(index)
 
     def _input_index_path(self) -> str:
-        from binascii import crc32
-
-        # One per project: the user cache folder serves every project that cannot hold its own.
-        return os.path.join(str(self.cache_root()), f"{INPUT_INDEX_PREFIX}{crc32(os.fsencode(str(self.root))):08x}")
+        # One per project folder (the user cache serves every project that cannot hold its own);
+        # the index itself names the folder it describes.
+        try:
+            found = os.stat(self.root)
+            name = f"{INPUT_INDEX_PREFIX}{found.st_dev:x}-{found.st_ino:x}"
+        except OSError:
+            name = f"{INPUT_INDEX_PREFIX}0"
+        return os.path.join(str(self.cache_root()), name)
 
     def _index_inputs(self, index: str) -> str:
         """The full input hash, and a new index of the files it covers when they are all old enough."""

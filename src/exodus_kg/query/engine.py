@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pyoxigraph as ox
@@ -138,26 +137,37 @@ def run_limited(work, source: str, timeout: float | None, memory_limit_mb: float
     ``timeout`` seconds, or QueryMemoryExceeded once this process holds more than
     ``memory_limit_mb`` megabytes. The worker is abandoned, not stopped (native code cannot be
     interrupted): the command line ends the process right after the message."""
+    # _thread, not threading: this is on the path of every `exodus query`, and threading's import
+    # costs more than the thread. The worker is a daemon either way: nothing waits for it at exit.
+    import _thread
+
     outcome: dict = {}
+    finished = _thread.allocate_lock()
+    finished.acquire()
 
     def target() -> None:
         try:
             outcome["value"] = work()
         except BaseException as error:
             outcome["error"] = error.with_traceback(None)
+        finally:
+            finished.release()
 
-    limit = _memory_limit_bytes(memory_limit_mb)
-    worker = threading.Thread(target=target, name="exodus-query", daemon=True)
-    worker.start()
+    _thread.start_new_thread(target, ())
     deadline = None if timeout is None else time.monotonic() + timeout
-    # Short joins keep Ctrl-C working while the query runs outside the GIL, and watch the memory.
-    while worker.is_alive():
+    limit = None  # read on the first poll: most queries are done before it
+    # Short waits keep Ctrl-C working while the query runs outside the GIL, and watch the memory.
+    while True:
         remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
+        if finished.acquire(timeout=_POLL_SECONDS if remaining is None else max(0.0, min(_POLL_SECONDS, remaining))):
+            break
+        if deadline is not None and deadline - time.monotonic() <= 0:
             raise QueryTimeout(
                 f"{source}: still running after {timeout:g} s, gave up; raise --timeout or narrow the query"
             )
-        if limit is not None:
+        if memory_limit_mb is not None:
+            if limit is None:
+                limit = _memory_limit_bytes(memory_limit_mb)
             used = _memory_in_use()
             if used is not None and used > limit:
                 raise QueryMemoryExceeded(
@@ -165,10 +175,12 @@ def run_limited(work, source: str, timeout: float | None, memory_limit_mb: float
                     "(a cartesian product or a very large result?); add a LIMIT, narrow the query, "
                     "or raise --memory-limit"
                 )
-        worker.join(0.05 if remaining is None else min(0.05, remaining))
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+_POLL_SECONDS = 0.05
 
 
 def _memory_limit_bytes(memory_limit_mb: float | None) -> float | None:
@@ -187,7 +199,7 @@ def _memory_limit_bytes(memory_limit_mb: float | None) -> float | None:
     except (ImportError, ValueError, OSError):
         pass
     try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as handle:
+        with open("/sys/fs/cgroup/memory.max", "rb") as handle:
             cap = handle.read().strip()
         if cap.isdigit():
             limit = min(limit, int(cap) * 0.8)
@@ -203,7 +215,7 @@ def _memory_in_use() -> int | None:
     """Resident memory of this process in bytes (Linux; None where /proc is not there)."""
     global _PAGE_SIZE
     try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
+        with open("/proc/self/statm", "rb") as handle:
             resident = int(handle.read().split()[1])
     except (OSError, ValueError, IndexError):
         return None
@@ -241,10 +253,11 @@ def _drop_variables(data: bytes, hidden: set[str] | frozenset[str]) -> bytes:
     return json.dumps(results, ensure_ascii=False).encode("utf-8")
 
 
-# The start of a SPARQL Update, in text whose IRIs mask_non_code has blanked.
-_UPDATE = re.compile(
-    r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:|BASE)\s*)*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
-    re.I,
+# The start of a SPARQL Update, in text whose IRIs mask_non_code has blanked (compiled on first use,
+# by re's cache: only a syntax error needs it).
+_UPDATE = (
+    r"(?i)\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:|BASE)\s*)*"
+    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b"
 )
 
 
@@ -255,7 +268,7 @@ def _user_error(
     if isinstance(error, SyntaxError):
         if not mask_non_code(text).strip():
             return InputError(f"{source}: the query is empty")
-        update = _UPDATE.match(mask_non_code(text))
+        update = re.match(_UPDATE, mask_non_code(text))
         if update:
             return InputError(
                 f"{source}: {update.group(1).upper()} is SPARQL Update; the built graph is read-only, "

@@ -13,12 +13,15 @@ Every format ends with a newline.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 
 from exodus_kg.errors import UsageError
 from exodus_kg.query.engine import PREFIXES, QueryOutcome, compact_iri, escape_for_terminal
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the query path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
 GRAPH_FORMATS = ("table", "ttl", "nt")
@@ -132,9 +135,10 @@ def format_term(term, prefixes: dict[str, str] | None = None) -> str:
     return str(term)
 
 
-# An IRI in running text ends before a comma, semicolon or full stop that follows it.
-_IRI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|^`\\]*[^\s<>\"{}|^`\\,;.]")
-_SEPARATORS = re.compile(r"[\s,;|/]*")
+# An IRI in running text ends before a comma, semicolon or full stop that follows it. (Patterns
+# here are compiled on first use, by re's cache: CSV and JSON output need none of them.)
+_IRI_IN_TEXT = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"{}|^`\\]*[^\s<>\"{}|^`\\,;.]"
+_SEPARATORS = r"[\s,;|/]*"
 
 
 def compact_iri_list(text: str, prefixes: dict[str, str] | None = None) -> str:
@@ -142,16 +146,16 @@ def compact_iri_list(text: str, prefixes: dict[str, str] | None = None) -> str:
     A sentence that mentions an IRI keeps it as written."""
     if "://" not in text:
         return text
-    iris = list(_IRI_IN_TEXT.finditer(text))
-    gaps = _IRI_IN_TEXT.split(text)
-    if not iris or not all(_SEPARATORS.fullmatch(gap) for gap in gaps):
+    iris = list(re.finditer(_IRI_IN_TEXT, text))
+    gaps = re.split(_IRI_IN_TEXT, text)
+    if not iris or not all(re.fullmatch(_SEPARATORS, gap) for gap in gaps):
         return text
 
     def shorten(match: re.Match) -> str:
         short = compact_iri(match.group(0), prefixes)
         return match.group(0) if short.startswith("<") else short
 
-    return _IRI_IN_TEXT.sub(shorten, text)
+    return re.sub(_IRI_IN_TEXT, shorten, text)
 
 
 def terminal_safe(cell: str) -> str:
@@ -257,7 +261,7 @@ def _table(columns, rows, widths, header, sizes) -> Iterator[str]:
         yield from row_lines(row, cell_sizes)
 
 
-_WORD = re.compile(r"\S+\s*|\s+")
+_WORD = r"\S+\s*|\s+"
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -267,7 +271,7 @@ def _wrap(text: str, width: int) -> list[str]:
         return [text]
     lines: list[str] = []
     current, used = "", 0
-    for word in _WORD.findall(text):
+    for word in re.findall(_WORD, text):
         bare = word.rstrip()
         size = display_width(bare)
         if used + size <= width:

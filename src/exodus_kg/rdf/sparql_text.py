@@ -267,11 +267,6 @@ def bind_with_values(
     masked = mask_non_code(text)
     names = [variable.value for variable in substitutions]
     form = QUERY_FORM.search(masked)
-    mentions = {name: re.compile(rf"[?$]{re.escape(name)}(?!\w)") for name in names}
-
-    def used(fragment: str) -> list[str]:
-        return [name for name in names if mentions[name].search(fragment)]
-
     template = None
     if form is not None and form.group(1).upper() == "CONSTRUCT":
         after = masked[form.end() :]
@@ -284,6 +279,13 @@ def bind_with_values(
         if brace is not None:
             selects.append((select.start(), brace, _select_end(masked, select.start(), brace)))
     inside_subquery = [(brace, end) for start, brace, end in selects if form is None or start != form.start()]
+    if not top_level and not inside_subquery:
+        return text, []  # no subquery: substitution binds everything (the common case, on every query)
+    mentions = {name: re.compile(rf"[?$]{re.escape(name)}(?!\w)") for name in names}
+
+    def used(fragment: str) -> list[str]:
+        return [name for name in names if mentions[name].search(fragment)]
+
     chosen: dict[int, list[str]] = {}
     for start, brace, end in selects:
         if top_level or (brace, end) in inside_subquery:
