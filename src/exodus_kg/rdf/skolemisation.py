@@ -3,16 +3,16 @@ that every named graph stands alone: a graph can be loaded, replaced or sent by 
 Protocol without splitting an evidence node that the asserted and inferred graphs share.
 
 The IRIs are ``GENID_BASE`` + a hash: each blank node is named by a SHA-256 of the quads that mention
-it (itself written ``_:a``, any other blank node ``_:z``, as in RDFC-1.0's first-degree hash), so a
-rebuild of the same inputs gives the same IRIs, whatever order they were read in, and an edit
-elsewhere in the data leaves them alone. Two blank nodes with the same neighbourhood are told apart
-by their RDFC-1.0 canonical labels. Blank nodes of the ontology graph stay blank: OWL class
+it, as N-Quads (itself written ``_:a``, any other blank node ``_:z``, as in RDFC-1.0's first-degree
+hash), so a rebuild of the same inputs gives the same IRIs, whatever order they were read in, and an
+edit elsewhere in the data leaves them alone. Two blank nodes with the same neighbourhood are told
+apart by their RDFC-1.0 canonical labels. Blank nodes of the ontology graph stay blank: OWL class
 expressions and lists must be blank nodes for OWL tools to read them.
 
-Only the quads that mention a blank node take part: the names and the canonical labels depend on
-nothing else, so the build hands over just those (about 40% of its quads), and the RDFC-1.0
-canonicalisation, the costly part, runs only when some nodes need it (neighbourhood twins, or blank
-nodes kept, which get their canonical labels so that the output is the same at every build).
+The names depend on nothing but the quads that mention blank nodes, so the work is done on the
+N-Quads lines of a dump (``skolemise_nquads``, the build's path: no Python object per term), and the
+RDFC-1.0 canonicalisation, the costly part, runs only when some nodes need it (neighbourhood twins,
+or kept blank nodes, which then get their canonical labels so that a rebuild writes the same bytes).
 
 >>> import pyoxigraph as ox
 >>> g = ox.NamedNode("https://w3id.org/exodus-kg/graph/asserted")
@@ -36,7 +36,7 @@ from exodus_kg.rdf.namespaces import BASE, GRAPHS
 GENID_BASE = BASE + ".well-known/genid/"
 KEPT_GRAPHS = (GRAPHS["ontology"],)
 
-_BLANK = ox.BlankNode
+_FOCUS, _OTHER, _BLANK = b"_:a", b"_:z", b"_:"
 
 
 def is_skolem(iri: str) -> bool:
@@ -44,82 +44,97 @@ def is_skolem(iri: str) -> bool:
     return iri.startswith(GENID_BASE)
 
 
-def mentions_blank_node(quad: ox.Quad) -> bool:
-    return type(quad.subject) is _BLANK or type(quad.object) is _BLANK
-
-
 def skolemise(quads: Iterable[ox.Quad], kept_graphs: Iterable[str] = KEPT_GRAPHS) -> list[ox.Quad]:
-    """``quads`` with every blank node (outside ``kept_graphs``) replaced by its genid IRI.
+    """``quads`` (each in a named graph) with every blank node outside ``kept_graphs`` replaced by
+    its genid IRI; kept blank nodes get their canonical labels."""
+    lines = [f"{quad} .\n".encode() for quad in quads]
+    return list(ox.parse(b"".join(skolemise_nquads(lines, kept_graphs)), format=ox.RdfFormat.N_QUADS))
 
-    The quads that mention no blank node come back as they are, first; the others follow, renamed
-    (or, when canonical labels were needed, as their canonical copy: kept blank nodes then carry
-    their canonical labels). A caller may hand over only the quads that mention blank nodes.
-    """
-    plain: list[ox.Quad] = []
-    blank: list[ox.Quad] = []
-    for quad in quads:
-        (blank if mentions_blank_node(quad) else plain).append(quad)
-    kept_graph_names = {ox.NamedNode(g) for g in kept_graphs}
-    kept = _kept_nodes(blank, kept_graph_names)
+
+def skolemise_nquads(lines: list[bytes], kept_graphs: Iterable[str] = KEPT_GRAPHS) -> list[bytes]:
+    """N-Quads lines (``S P O G .``, each quad in a named graph, as Oxigraph writes them) with every
+    blank node outside ``kept_graphs`` replaced by its genid IRI. The lines without a blank node
+    come back as they are, then the others."""
+    kept_graph_tokens = {f"<{graph}>".encode() for graph in kept_graphs}
+    plain: list[bytes] = []
+    blank: list[tuple[bytes, bytes, bytes, bytes]] = []
+    for line in lines:
+        if _BLANK in line:  # a quick test; the split tells a blank node from "_:" inside a literal
+            terms = _split(line)
+            if terms[0].startswith(_BLANK) or terms[2].startswith(_BLANK):
+                blank.append(terms)
+                continue
+        plain.append(line)
+    kept = _kept_nodes(blank, kept_graph_tokens)
     digests = _digests(blank, kept)
     if kept or len(set(digests.values())) < len(digests):
         # Twins, or kept nodes: canonical labels are needed, so everything is named on the
-        # canonical copy (the same isomorphic quads), where the labels are the node values.
-        dataset = ox.Dataset(blank)
+        # canonical copy (the same quads up to blank-node labels).
+        dataset = ox.Dataset(
+            ox.parse(b"".join(b"%s %s %s %s .\n" % t for t in blank), format=ox.RdfFormat.N_QUADS)
+        )
         dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-        blank = list(dataset)
-        kept = _kept_nodes(blank, kept_graph_names)
+        blank = [_split(f"{quad} .\n".encode()) for quad in dataset]
+        kept = _kept_nodes(blank, kept_graph_tokens)
         digests = _digests(blank, kept)
     names = _names(digests)
+    for subject, predicate, obj, graph in blank:
+        plain.append(
+            b"%s %s %s %s .\n" % (names.get(subject, subject), predicate, names.get(obj, obj), graph)
+        )
+    return plain
 
-    def term(value):
-        return names.get(value, value) if type(value) is _BLANK else value
 
-    return plain + [ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in blank]
+def _split(line: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """Subject, predicate, object and graph of an N-Quads line: neither an IRI nor a blank-node
+    label holds a space, and the graph IRI is the last term."""
+    subject_end = line.index(b" ")
+    predicate_end = line.index(b" ", subject_end + 1)
+    graph_start = line.rindex(b" <", predicate_end)
+    return (
+        line[:subject_end],
+        line[subject_end + 1 : predicate_end],
+        line[predicate_end + 1 : graph_start],
+        line[graph_start + 1 : line.rindex(b" .")],
+    )
 
 
-def _kept_nodes(quads: list[ox.Quad], kept_graph_names: set) -> set[ox.BlankNode]:
+def _kept_nodes(blank: list[tuple[bytes, ...]], kept_graph_tokens: set[bytes]) -> set[bytes]:
     return {
         term
-        for quad in quads
-        if quad.graph_name in kept_graph_names
-        for term in (quad.subject, quad.object)
-        if type(term) is _BLANK
+        for subject, _predicate, obj, graph in blank
+        if graph in kept_graph_tokens
+        for term in (subject, obj)
+        if term.startswith(_BLANK)
     }
 
 
-def _digests(quads: list[ox.Quad], kept: set[ox.BlankNode]) -> dict[ox.BlankNode, str]:
+def _digests(blank: list[tuple[bytes, ...]], kept: set[bytes]) -> dict[bytes, str]:
     """Each blank node (not kept) -> the hash of the quads that mention it."""
-    mentions: dict[ox.BlankNode, list[str]] = {}
-    for quad in quads:
-        subject, obj = quad.subject, quad.object
-        tail = f" {quad.predicate} "
-        graph = f" {quad.graph_name}"
-        if type(subject) is _BLANK:
-            if subject not in kept:
-                text = (
-                    "_:a" + tail + ("_:a" if obj == subject else "_:z" if type(obj) is _BLANK else str(obj))
-                )
-                mentions.setdefault(subject, []).append(text + graph)
-            if type(obj) is _BLANK and obj != subject and obj not in kept:
-                mentions.setdefault(obj, []).append("_:z" + tail + "_:a" + graph)
-        elif obj not in kept:  # the object is the blank node
-            mentions.setdefault(obj, []).append(str(subject) + tail + "_:a" + graph)
+    mentions: dict[bytes, list[bytes]] = {}
+    for subject, predicate, obj, graph in blank:
+        subject_blank, object_blank = subject.startswith(_BLANK), obj.startswith(_BLANK)
+        if subject_blank and subject not in kept:
+            shown = (_FOCUS if obj == subject else _OTHER) if object_blank else obj
+            mentions.setdefault(subject, []).append(b"%s %s %s %s" % (_FOCUS, predicate, shown, graph))
+        if object_blank and obj != subject and obj not in kept:
+            shown = _OTHER if subject_blank else subject
+            mentions.setdefault(obj, []).append(b"%s %s %s %s" % (shown, predicate, _FOCUS, graph))
+    # Sorted as bytes: UTF-8 keeps the code point order the names were first defined with.
     return {
-        node: hashlib.sha256("\n".join(sorted(texts)).encode("utf-8")).hexdigest()[:24]
-        for node, texts in mentions.items()
+        node: hashlib.sha256(b"\n".join(sorted(texts))).hexdigest()[:24] for node, texts in mentions.items()
     }
 
 
-def _names(digests: dict[ox.BlankNode, str]) -> dict[ox.BlankNode, ox.NamedNode]:
-    names: dict[ox.BlankNode, ox.NamedNode] = {}
+def _names(digests: dict[bytes, str]) -> dict[bytes, bytes]:
+    names: dict[bytes, bytes] = {}
     taken: set[str] = set()
     # In label order, so that of two twins the same one keeps the plain hash at every build (the
     # labels are canonical whenever there are twins).
-    for node in sorted(digests, key=lambda n: n.value):
+    for node in sorted(digests, key=lambda label: label.decode()):
         digest = digests[node]
         if digest in taken:  # the same neighbourhood twice: told apart by the canonical label
-            digest = hashlib.sha256(f"{digest} {node.value}".encode()).hexdigest()[:24]
+            digest = hashlib.sha256(f"{digest} {node[2:].decode()}".encode()).hexdigest()[:24]
         taken.add(digest)
-        names[node] = ox.NamedNode(GENID_BASE + digest)
+        names[node] = f"<{GENID_BASE}{digest}>".encode()
     return names
