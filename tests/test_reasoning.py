@@ -18,9 +18,10 @@ import rdflib.compare
 from click.testing import CliRunner
 from rdflib import OWL, RDF, RDFS, XSD, Literal, Namespace, URIRef
 
-from exodus_kg.errors import CheckFailed, InputError
+from exodus_kg.errors import CheckFailed, ExodusError, InputError
 from exodus_kg.pipeline import reasoning
 from exodus_kg.query.explanation import NodeExplanation, explain, parse_target, render_text
+from exodus_kg.rdf.namespaces import DCTERMS
 from exodus_kg.rdf.terms import TermMap
 from exodus_kg.rdf.vocabulary import EXO, EXV
 
@@ -548,3 +549,171 @@ def test_result_is_closed_under_owlrl(article):
     keep = reasoning._Filter(ontology)
     missing = {t for t in closure if keep(t) and t not in ontology and t not in data} - set(result.triples)
     assert missing == set()
+
+
+# infer_into_store: exactly what naive evaluation gives ---------------------------------------------
+
+LAYERS = {name: GRAPH + name for name in ("ontology", "asserted", "links", "inferred")}
+
+
+def _layered_store(
+    ontology: rdflib.Graph, data: rdflib.Graph, links: rdflib.Graph, terms: TermMap
+) -> ox.Store:
+    """The layers in their named graphs of one store, as the build keeps them."""
+    store = ox.Store()
+    for name, graph in (("ontology", ontology), ("asserted", data), ("links", links)):
+        store.extend(terms.quad(triple, ox.NamedNode(LAYERS[name])) for triple in graph)
+    return store
+
+
+def assert_same_as_naive_evaluation(
+    ontology: rdflib.Graph, data: rdflib.Graph, links: rdflib.Graph, rules
+) -> None:
+    from support.naive_reasoning import naive_inference
+
+    rules = reasoning.load_rules(rules)
+    reference, added_per_round = naive_inference(ontology, data, rules)
+    terms = TermMap(new_blank_nodes=False)
+    store = _layered_store(ontology, data, links, terms)
+    before = {
+        name: len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(iri))))
+        for name, iri in LAYERS.items()
+    }
+    result = reasoning.infer_into_store(
+        store,
+        ontology_graph=LAYERS["ontology"],
+        data_graphs=[LAYERS["asserted"]],
+        target_graph=LAYERS["inferred"],
+        rules=rules,
+    )
+    inferred = {
+        terms.triple(quad.triple)
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(LAYERS["inferred"]))
+    }
+    assert len(reference) > 0
+    assert inferred == set(reference)
+    described = {
+        iri
+        for iri in reference.subjects(URIRef(DCTERMS + "source"))
+        if str(iri).startswith(reasoning.RULE_IRI_PREFIX)
+    }
+    assert result.kept == len(inferred) - 3 * len(described)
+    assert result.kept + result.dropped == sum(added_per_round)
+    assert result.added_per_round == added_per_round
+    # The layers it read are untouched, and it leaves no graph of its own behind.
+    assert {graph.value for graph in store.named_graphs()} == set(LAYERS.values())
+    for name in ("ontology", "asserted", "links"):
+        assert (
+            len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(LAYERS[name])))) == before[name]
+        )
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("departures.ttl",),
+        ("conflicts.ttl",),
+        ("symmetric-inverse.ttl",),
+        ("conflicts.ttl", "symmetric-inverse.ttl", "departures.ttl"),
+    ],
+    ids=lambda names: "+".join(name.removesuffix(".ttl") for name in names),
+)
+def test_infer_into_store_adds_what_naive_evaluation_adds_on_the_fixtures(ontology, names):
+    links = rdflib.Graph()
+    links.add((EXD.pat, OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q1")))  # never reasoned over
+    assert_same_as_naive_evaluation(ontology, fixture_graph(*names), links, RULE_FILES)
+
+
+def test_infer_into_store_adds_what_naive_evaluation_adds_on_the_article(article):
+    from exodus_kg.pipeline.build import load_inputs
+    from exodus_kg.project import find_project
+
+    project = find_project(str(ROOT))
+    inputs = load_inputs(project)
+    assert_same_as_naive_evaluation(inputs.ontology, inputs.asserted, inputs.links, project.rule_files())
+
+
+@pytest.mark.slow
+def test_infer_into_store_adds_what_naive_evaluation_adds_at_10x(tmp_path):
+    import sys
+
+    from exodus_kg.pipeline.build import load_inputs
+    from exodus_kg.project import Project
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic_project import write_project
+
+    project = Project(write_project(10, tmp_path / "10x"))
+    inputs = load_inputs(project)
+    assert_same_as_naive_evaluation(inputs.ontology, inputs.asserted, inputs.links, project.rule_files())
+
+
+def test_run_inference_returns_what_infer_into_store_adds(article):
+    """``infer`` and ``run_inference`` are the rdflib door to the same reasoning."""
+    ontology, data, result = article
+    terms = TermMap(new_blank_nodes=False)
+    store = _layered_store(ontology, data, rdflib.Graph(), terms)
+    from exodus_kg.project import find_project
+
+    reasoning.infer_into_store(
+        store,
+        ontology_graph=LAYERS["ontology"],
+        data_graphs=[LAYERS["asserted"]],
+        target_graph=LAYERS["inferred"],
+        rules=find_project(str(ROOT)).rule_files(),
+    )
+    inferred = {
+        terms.triple(quad.triple)
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(LAYERS["inferred"]))
+    }
+    assert inferred == set(result.triples)
+    assert result.closure == "sparql" and result.rounds == len(result.added_per_round)
+
+
+def test_infer_into_store_wants_an_empty_target(ontology):
+    terms = TermMap(new_blank_nodes=False)
+    store = _layered_store(ontology, fixture_graph("conflicts.ttl"), rdflib.Graph(), terms)
+    store.add(
+        ox.Quad(
+            ox.NamedNode(EXD.pat),
+            ox.NamedNode(RDFS.label),
+            ox.Literal("Pat"),
+            ox.NamedNode(LAYERS["inferred"]),
+        )
+    )
+    with pytest.raises(ExodusError, match="must be empty"):
+        reasoning.infer_into_store(
+            store,
+            ontology_graph=LAYERS["ontology"],
+            data_graphs=[LAYERS["asserted"]],
+            target_graph=LAYERS["inferred"],
+            rules=RULE_FILES,
+        )
+
+
+def test_infer_into_store_leaves_the_target_empty_on_an_inconsistency(ontology):
+    terms = TermMap(new_blank_nodes=False)
+    store = _layered_store(ontology, fixture_graph("inconsistent.ttl"), rdflib.Graph(), terms)
+    with pytest.raises(CheckFailed, match=r"exd:person-and-company is both exo:Person and exo:Organization"):
+        reasoning.infer_into_store(
+            store,
+            ontology_graph=LAYERS["ontology"],
+            data_graphs=[LAYERS["asserted"]],
+            target_graph=LAYERS["inferred"],
+            rules=RULE_FILES,
+        )
+    assert {graph.value for graph in store.named_graphs()} == {
+        LAYERS[name] for name in ("ontology", "asserted")
+    }
+
+
+def test_a_rule_that_is_no_sparql_update_names_its_file(ontology, tmp_path):
+    rule = tmp_path / "broken.rq"
+    rule.write_text(
+        "#+ summary: a CONSTRUCT with a FROM clause, which an INSERT cannot have\n"
+        "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\n"
+        "CONSTRUCT { ?x a exo:Agent } FROM <urn:x> WHERE { ?x a exo:Person }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"broken\.rq: "):
+        reasoning.infer(ontology, fixture_graph("conflicts.ttl"), rules=[rule])

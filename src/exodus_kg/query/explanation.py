@@ -408,7 +408,7 @@ def _is_tbox_pattern(triple) -> bool:
         return False
     if not isinstance(predicate, URIRef):
         return True  # a property path over the class or property hierarchy
-    if predicate in TBOX_PREDICATES:
+    if str(predicate) in TBOX_PREDICATES:
         return True
     return (
         str(predicate).endswith("#type")
