@@ -138,13 +138,13 @@ def test_build_passes_the_project_rules_to_reasoning(scratch_project, monkeypatc
     from exodus_kg.pipeline import reasoning
 
     seen = {}
-    original = reasoning.infer
+    original = reasoning.infer_into_store
 
-    def spy(ontology, data, **kwargs):
+    def spy(store, **kwargs):
         seen.update(kwargs)
-        return original(ontology, data, **kwargs)
+        return original(store, **kwargs)
 
-    monkeypatch.setattr(reasoning, "infer", spy)
+    monkeypatch.setattr(reasoning, "infer_into_store", spy)
     build(scratch_project, force=True)
     assert [path.name for path in seen["rules"]] == ["class-hierarchy.rq"]
 

@@ -333,14 +333,12 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
     started = time.perf_counter()
     # The links stay out of reasoning: owl:sameAs to Wikidata would copy every statement onto the
     # Wikidata IRIs and every saved query would return each entity twice.
-    _infer_into_store(
-        reasoning,
+    reasoning.infer_into_store(
         store,
         ontology_graph=ONTOLOGY_GRAPH,
         data_graphs=(ASSERTED_GRAPH,),
         target_graph=INFERRED_GRAPH,
         rules=project.rule_files(),
-        spellings=layers.spellings,
     )
     _drop_restated(store, INFERRED_GRAPH, (LINKS_GRAPH,))
     timings["reason"] = time.perf_counter() - started
@@ -410,30 +408,6 @@ def _validate_store(validation, store: ox.Store, project: Project, *, data_graph
         ontology=_rdflib_graph(store, (ontology_graph,), spellings),
         asserted=_rdflib_graph(store, data_graphs[:1], spellings),
         links=_rdflib_graph(store, data_graphs[1:], spellings),
-    )
-
-
-def _infer_into_store(
-    reasoning, store: ox.Store, *, ontology_graph, data_graphs, target_graph, rules, spellings
-) -> None:
-    """Bridge to ``reasoning.infer``: the layers converted to rdflib graphs, the new triples copied
-    into ``target_graph`` (generalised triples, which no store holds, left out)."""
-    import rdflib
-
-    from exodus_kg.rdf.terms import is_rdf_triple, to_oxigraph
-
-    inferred = reasoning.infer(
-        _rdflib_graph(store, (ontology_graph,), spellings),
-        _rdflib_graph(store, data_graphs, spellings),
-        rules=rules,
-    )
-    target = ox.NamedNode(target_graph)
-
-    def term(node):
-        return ox.BlankNode(str(node)) if isinstance(node, rdflib.BNode) else to_oxigraph(node)
-
-    store.extend(
-        ox.Quad(term(s), term(p), term(o), target) for s, p, o in inferred if is_rdf_triple((s, p, o))
     )
 
 
