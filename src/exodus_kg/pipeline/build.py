@@ -314,7 +314,7 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
         (project.asserted_files(), ASSERTED_GRAPH),
         (project.link_files(), LINKS_GRAPH),
     ):
-        _load_into_store(paths, store, graph_name, spellings=layers.spellings)
+        _load_layer(paths, store, graph_name, spellings=layers.spellings)
     timings["load"] = time.perf_counter() - started
     say(f"load      {timings['load']:7.2f} s")
 
@@ -355,27 +355,19 @@ def _drop_restated(store: ox.Store, graph_name: str, others: tuple[str, ...]) ->
             store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, target))
 
 
-# Bridges to the stages' rdflib functions, until each stage works on the store itself ------------------
-
-
-def _load_into_store(
-    paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.Literal, ox.Literal]
-) -> int:
-    """Bridge to ``graph_loading.load_graphs``: parse with rdflib, copy into ``graph_name`` of the
-    store, and record in ``spellings`` the literals the store keeps in another form (the stored
+def _load_layer(paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.Literal, ox.Literal]) -> int:
+    """``graph_loading.load_into_store`` (Oxigraph parses into the layer, with load_graphs's triples
+    and errors), recording in ``spellings`` the literals the store keeps in another form (the stored
     form -> as written). Returns the number of triples added."""
-    import rdflib
+    from exodus_kg.pipeline.graph_loading import load_into_store
 
-    from exodus_kg.pipeline.graph_loading import load_graphs
-    from exodus_kg.rdf.terms import TermMap
+    written: dict[ox.Literal, None] = {}
+    added = load_into_store(paths, store, graph_name, literals=written)
+    _respellings(written, spellings)
+    return added
 
-    graph = load_graphs(paths)
-    terms = TermMap()
-    graph_node = ox.NamedNode(graph_name)
-    before = len(store)
-    store.extend(terms.quad(triple, graph_node) for triple in graph)
-    _respellings((terms.to_ox(o) for o in graph.objects() if isinstance(o, rdflib.Literal)), spellings)
-    return len(store) - before
+
+# Bridges to the stages' rdflib functions, until each stage works on the store itself ------------------
 
 
 def _rdflib_graph(store: ox.Store, graph_names, spellings: dict[ox.Literal, ox.Literal]):
