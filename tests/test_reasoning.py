@@ -717,3 +717,85 @@ def test_a_rule_that_is_no_sparql_update_names_its_file(ontology, tmp_path):
     )
     with pytest.raises(InputError, match=r"broken\.rq: "):
         reasoning.infer(ontology, fixture_graph("conflicts.ttl"), rules=[rule])
+
+
+def test_infer_into_store_adds_what_naive_evaluation_adds_when_a_rule_derives_an_axiom(ontology, tmp_path):
+    """An axiom derived in round 3 must reach the OWL RL rules over the whole graph: round 2 types
+    an alumnus schema:Person's test kind (zz-a), its OWL RL rules a super kind, and round 3's
+    zz-b makes every exo:Person an instance of a new class."""
+    rules = {
+        "zz-a": "CONSTRUCT { <urn:test:Alumnus> a <urn:test:Kind> } "
+        "WHERE { ?person exo:alumnusOf ?organization ; a schema:Person }",
+        "zz-b": "CONSTRUCT { exo:Person rdfs:subClassOf <urn:test:Alumnus> } "
+        "WHERE { <urn:test:Alumnus> a <urn:test:SuperKind> }",
+    }
+    paths = []
+    for name, text in rules.items():
+        path = tmp_path / f"{name}.rq"
+        path.write_text(
+            "#+ summary: a made-up rule that fires late\n"
+            "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\n"
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            f"PREFIX schema: <https://schema.org/>\n{text}\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    data = fixture_graph("departures.ttl")
+    data.add((URIRef("urn:test:Kind"), RDFS.subClassOf, URIRef("urn:test:SuperKind")))
+    links = rdflib.Graph()
+    links.add((EXD["stated-person"], OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q1")))
+    assert_same_as_naive_evaluation(ontology, data, links, [*RULE_FILES, *paths])
+    result = reasoning.run_inference(ontology, data, rules=[*RULE_FILES, *paths])
+    assert (EXD["stated-person"], RDF.type, URIRef("urn:test:Alumnus")) in result.triples
+    assert result.rounds >= 4
+
+
+# What a rule reads (pipeline/rule_patterns.py), which decides what each round evaluates ----------
+
+PREFIXES = "PREFIX exo: <https://w3id.org/exodus-kg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "monotonic", "everything"),
+    [
+        ("{ ?x a exo:Person ; exo:founder/exo:holder ?y }", True, False),
+        ("{ ?x a exo:Person OPTIONAL { ?x rdfs:label ?l } }", False, False),
+        ("{ ?x a exo:Person MINUS { ?x exo:endDate ?d } }", False, False),
+        ("{ ?x a exo:Person FILTER(?x != exo:y && NOT EXISTS { ?x exo:endDate ?d }) }", False, False),
+        ("{ { SELECT ?x (COUNT(*) AS ?n) WHERE { ?x exo:party ?p } GROUP BY ?x } }", False, False),
+        ("{ { SELECT DISTINCT ?x WHERE { ?x exo:party ?p } } }", True, False),
+        ("{ ?x ?p ?y }", True, True),
+        ("{ ?x !exo:party ?y }", True, True),
+        ("{ ?x exo:broader* ?y }", True, True),
+        ("{ GRAPH ?g { ?x exo:party ?y } }", False, True),
+        ("{ ?x exo:party ( ?a ?b ) }", True, True),
+    ],
+)
+def test_the_rule_reader_knows_what_takes_results_away_and_what_it_cannot_follow(
+    where, monotonic, everything
+):
+    from exodus_kg.pipeline.rule_patterns import read_rule
+
+    reads = read_rule(f"{PREFIXES}CONSTRUCT {{ ?x a exo:Agent }} WHERE {where}")
+    assert (reads.monotonic, reads.reads_everything) == (monotonic, everything)
+
+
+def test_the_rule_reader_names_the_predicates_and_classes_a_rule_reads():
+    from exodus_kg.pipeline.rule_patterns import read_rule
+
+    reads = read_rule(
+        f"{PREFIXES}CONSTRUCT {{ ?x exo:p ?z }} WHERE {{ ?x a exo:Departure ; exo:person [ exo:holder ?z ] , ?w ; "
+        "^exo:founder|exo:party ?v . VALUES ?k { exo:notRead } BIND(exo:alsoNotRead AS ?m) "
+        'FILTER EXISTS { ?v rdfs:label "x"@en } }'
+    )
+    assert {iri.split("#")[1] for iri in reads.predicates} == {
+        "person",
+        "holder",
+        "founder",
+        "party",
+        "label",
+    }
+    assert reads.types == {str(EXO.Departure)}
+    assert reads.affected_by({str(RDF.type)}, {str(EXO.Departure)})
+    assert not reads.affected_by({str(RDF.type)}, {str(EXO.Person)})
+    assert not reads.affected_by({str(EXO.endDate)}, set())

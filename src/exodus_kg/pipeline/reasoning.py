@@ -138,9 +138,11 @@ TBOX_PREDICATES = SUPPORTED_AXIOMS | {
 # Declarations that make a term vocabulary (an ontology header or a named individual does not).
 VOCABULARY_DECLARATIONS = DECLARATIONS - {OWL + "Ontology", OWL + "NamedIndividual"}
 
-# A graph reasoning marks the ontology's vocabulary terms in, inside the caller's store, removed
-# when it is done.
+# Graphs reasoning works in, inside the caller's store, removed when it is done: the ontology's
+# vocabulary terms, the axioms the OWL RL rules read, what each round added.
 VOCABULARY_GRAPH = "urn:exodus-kg:reasoning:vocabulary"
+SCHEMA_GRAPH = "urn:exodus-kg:reasoning:schema"
+DELTA_GRAPH = "urn:exodus-kg:reasoning:added-in-round-"
 
 
 @dataclass(frozen=True)
@@ -369,6 +371,7 @@ def infer_into_store(
         store.update(_package_update("reasoning-copy", layers=layers, target=target_graph))
         added_per_round: list[int] = []
         size = _count(store, target)
+        rounds = _Rounds(store, target, active, enabled=closure == "sparql")
         while True:
             if len(added_per_round) == max_rounds:
                 raise ExodusError(
@@ -377,8 +380,7 @@ def infer_into_store(
                 )
             if closure == "owlrl":
                 _owlrl_step(store, target)
-            for rule in active:
-                _run_rule(store, rule, target)
+            rounds.run(len(added_per_round))
             grown = _count(store, target)
             added_per_round.append(grown - size)
             size = grown
@@ -403,7 +405,8 @@ def infer_into_store(
         _describe_rules(store, target, rule_list)
         done = True
     finally:
-        store.remove_graph(ox.NamedNode(VOCABULARY_GRAPH))
+        for name in (VOCABULARY_GRAPH, SCHEMA_GRAPH, *(f"{DELTA_GRAPH}{n}" for n in range(max_rounds + 1))):
+            store.remove_graph(ox.NamedNode(name))
         if not done:
             store.remove_graph(target)
     return Inference(
@@ -416,6 +419,185 @@ def infer_into_store(
     )
 
 
+class _Rounds:
+    """Runs the rules, round after round, evaluating fewer of them than naive evaluation does, with
+    the same triples after every rule (tests/test_reasoning.py checks this against naive evaluation).
+
+    Round 1 runs every rule over the whole graph. From round 2 on, each rule also records the
+    triples it adds in a graph of the round (a solution whose triples are all there already adds
+    nothing), so from round 3 on a rule only needs what was added since it last ran, which is in
+    the graphs of this round and the last:
+
+    - a rule none of whose patterns can match those triples (``rule_patterns.RuleReads``) would give
+      what it gave then, and is skipped (most derivation rules in the last round);
+    - a monotonic rule with one pattern over the data and the others over the ontology's axioms (the
+      OWL RL rules but transitivity and disjointness) runs over the axioms and those triples only
+      (semi-naive evaluation), unless one of them is itself an axiom;
+    - any other rule runs over the whole graph again.
+
+    With owlrl's closure (which adds triples of its own each round), or a rule whose WHERE clause
+    is followed by anything, every rule runs over the whole graph every round.
+    """
+
+    def __init__(self, store: ox.Store, target: ox.NamedNode, rules: Sequence[Rule], *, enabled: bool):
+        from exodus_kg.pipeline.rule_patterns import read_rule
+
+        self.store, self.target, self.rules = store, target, list(rules)
+        self.parts = {rule.name: _where_group(rule) for rule in self.rules}
+        self.enabled = enabled and all(self.parts.values())
+        self.reads = {rule.name: read_rule(rule.text) for rule in self.rules} if self.enabled else {}
+        self.linear = {name: _linear(reads) for name, reads in self.reads.items()}
+        self.schema_types = sorted(
+            {p.type_object for name, reads in self.reads.items() if self.linear[name] for p in reads.patterns}
+            - {None}
+        )
+        self.deltas: list[ox.NamedNode] = []
+        self.schema_copied = False
+        self.schema_fixed = True  # no axiom added since the schema graph was filled
+
+    def run(self, index: int) -> None:
+        if not self.enabled or index == 0:
+            for rule in self.rules:
+                _run_rule(self.store, rule, self.target)
+            return
+        delta = ox.NamedNode(f"{DELTA_GRAPH}{index}")
+        recent = [*self.deltas[-1:], delta]
+        semi_naive = index >= 2
+        if semi_naive:
+            if not self.schema_copied:
+                _copy_schema(self.store, self.target, self.schema_types)
+                self.schema_copied = True
+            earlier = _signature(self.store, recent[0])
+        current, changed = (set(), set()), False
+        for rule in self.rules:
+            mode = "whole"
+            if semi_naive:
+                if changed:
+                    current, changed = _signature(self.store, delta), False
+                predicates, types = earlier[0] | current[0], earlier[1] | current[1]
+                if not self.reads[rule.name].affected_by(predicates, types):
+                    continue
+                if self.linear[rule.name] and self.schema_fixed:
+                    # An axiom added to the graph would be missing from the schema graph: from then
+                    # on every rule runs over the whole graph.
+                    self.schema_fixed = not _has_schema(self.store, recent, self.schema_types)
+                    mode = "added" if self.schema_fixed else "whole"
+            self._run(rule, delta, recent if mode == "added" else None)
+            changed = True
+        if len(self.deltas) >= 1:
+            self.store.remove_graph(self.deltas[-1])
+        self.deltas = [delta]
+
+    def _run(self, rule: Rule, delta: ox.NamedNode, recent: list[ox.NamedNode] | None) -> None:
+        prologue, template, _where = construct_parts(rule.text)
+        body = self.parts[rule.name]
+        target = f"<{self.target.value}>"
+        reads = (f"<{SCHEMA_GRAPH}>", *(f"<{graph.value}>" for graph in recent)) if recent else (target,)
+        using = " ".join(f"USING {graph}" for graph in reads)
+        text = (
+            f"{prologue}INSERT {{ GRAPH {target} {{{template}}} GRAPH <{delta.value}> {{{template}}} }}\n"
+            f"{using} USING NAMED {target}\n"
+            f"WHERE {{ {{{body}}} FILTER NOT EXISTS {{ GRAPH {target} {{{template}}} }} }}"
+        )
+        try:
+            self.store.update(text)
+        except SyntaxError as error:
+            raise _rule_error(rule, error) from None
+
+
+def _where_group(rule: Rule) -> str | None:
+    """The inside of the rule's WHERE group, or None when anything follows the group."""
+    from exodus_kg.rdf.sparql_text import mask_non_code
+
+    _prologue, _template, where = construct_parts(rule.text)
+    masked = mask_non_code(where)
+    match = re.match(r"\s*(?:WHERE\s*)?\{", masked, re.I)
+    if not match:
+        return None
+    depth = 0
+    for index in range(match.end() - 1, len(masked)):
+        depth += masked[index] == "{"
+        depth -= masked[index] == "}"
+        if depth == 0:
+            return where[match.end() : index] if not masked[index + 1 :].strip() else None
+    return None
+
+
+def _linear(reads) -> bool:
+    """A monotonic rule with exactly one pattern over the data, a plain triple pattern, and every
+    other pattern over the axioms the schema graph holds (see ``_Rounds``)."""
+    if not reads.monotonic or reads.everything:
+        return False
+    data = [pattern for pattern in reads.patterns if not _is_axiom_pattern(pattern)]
+    return len(data) == 1 and not data[0].path and not data[0].may_be_empty
+
+
+def _is_axiom_pattern(pattern) -> bool:
+    if pattern.variable_predicate or pattern.may_be_empty or not pattern.predicates:
+        return False
+    if pattern.predicates <= TBOX_PREDICATES:
+        return True
+    return (
+        pattern.predicates == {RDF + "type"}
+        and not pattern.path
+        and pattern.type_object is not None
+        and pattern.type_object.startswith(BUILTIN_NAMESPACES)
+    )
+
+
+def _copy_schema(store: ox.Store, target: ox.NamedNode, schema_types: Sequence[str]) -> None:
+    """The axioms of the graph (its TBox triples, and its types that the rules' axiom patterns
+    name, such as owl:SymmetricProperty) into the schema graph."""
+    schema = ox.NamedNode(SCHEMA_GRAPH)
+    rdf_type = ox.NamedNode(RDF + "type")
+    quads = [
+        ox.Quad(quad.subject, quad.predicate, quad.object, schema)
+        for predicate in sorted(TBOX_PREDICATES)
+        for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, target)
+    ]
+    quads += [
+        ox.Quad(quad.subject, quad.predicate, quad.object, schema)
+        for kind in schema_types
+        for quad in store.quads_for_pattern(None, rdf_type, ox.NamedNode(kind), target)
+    ]
+    store.extend(quads)
+
+
+def _has_schema(store: ox.Store, graphs: Sequence[ox.NamedNode], schema_types: Sequence[str]) -> bool:
+    """Whether one of the graphs holds an axiom (which the schema graph would lack)."""
+    rdf_type = ox.NamedNode(RDF + "type")
+    for graph in graphs:
+        for predicate in TBOX_PREDICATES:
+            if (
+                next(iter(store.quads_for_pattern(None, ox.NamedNode(predicate), None, graph)), None)
+                is not None
+            ):
+                return True
+        for kind in schema_types:
+            if (
+                next(iter(store.quads_for_pattern(None, rdf_type, ox.NamedNode(kind), graph)), None)
+                is not None
+            ):
+                return True
+    return False
+
+
+def _signature(store: ox.Store, graph: ox.NamedNode) -> tuple[set[str], set[str]]:
+    """The predicates of a graph's triples, and the classes of its rdf:type triples."""
+    predicates = {
+        row[0].value
+        for row in store.query(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+    }
+    types = set()
+    if RDF + "type" in predicates:
+        types = {
+            row[0].value
+            for row in store.query(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{graph.value}> {{ ?s a ?c }} }}")
+            if isinstance(row[0], ox.NamedNode)
+        }
+    return predicates, types
+
+
 def _run_rule(store: ox.Store, rule: Rule, graph: ox.NamedNode) -> None:
     """One rule as ``INSERT { GRAPH graph { template } } USING graph WHERE { ... }``: it reads and
     grows one graph, inside Oxigraph."""
@@ -425,12 +607,17 @@ def _run_rule(store: ox.Store, rule: Rule, graph: ox.NamedNode) -> None:
             f"{prologue}INSERT {{ GRAPH <{graph.value}> {{{template}}} }} USING <{graph.value}>{where}"
         )
     except SyntaxError as error:
-        message = str(error)
-        try:  # the error as the rule's own INSERT puts it, at the positions of the rule's text
-            ox.Store().update(rule.insert_text)
-        except SyntaxError as own:
-            message = str(own)
-        raise InputError(f"{rule.path}: {message}") from None
+        raise _rule_error(rule, error) from None
+
+
+def _rule_error(rule: Rule, error: SyntaxError) -> InputError:
+    """The rule's syntax error as its own INSERT puts it, at the positions of the rule's text."""
+    message = str(error)
+    try:
+        ox.Store().update(rule.insert_text)
+    except SyntaxError as own:
+        message = str(own)
+    return InputError(f"{rule.path}: {message}")
 
 
 def _package_update(name: str, *, layers: Sequence[str] = (), **graphs: str | Sequence[str]) -> str:
@@ -457,8 +644,8 @@ def _as_rules(rules: Sequence[Path] | Sequence[Rule] | None) -> list[Rule]:
     return [rule if isinstance(rule, Rule) else parse_rule(Path(rule)) for rule in rules]
 
 
-def _owlrl_step(store: ox.Store, graph: ox.NamedNode) -> None:
-    """One owlrl closure over ``graph``; add the new triples to it. Blank nodes keep their
+def _owlrl_step(store: ox.Store, target: ox.NamedNode) -> None:
+    """One owlrl closure over ``target``; add the new triples to it. Blank nodes keep their
     labels both ways; owlrl's own helper nodes and generalised triples are left out."""
     import owlrl
     import rdflib
@@ -467,7 +654,7 @@ def _owlrl_step(store: ox.Store, graph: ox.NamedNode) -> None:
 
     terms = TermMap()
     graph = rdflib.Graph()
-    for quad in store.quads_for_pattern(None, None, None, graph):
+    for quad in store.quads_for_pattern(None, None, None, target):
         graph.add(terms.triple(quad.triple))
     before = set(graph)
     ours = {node for triple in before for node in triple if isinstance(node, rdflib.BNode)}
@@ -483,7 +670,7 @@ def _owlrl_step(store: ox.Store, graph: ox.NamedNode) -> None:
             continue
         if any(isinstance(node, rdflib.BNode) and node not in ours for node in triple):
             continue  # owlrl's own helper nodes
-        store.add(ox.Quad(term(triple[0]), term(triple[1]), term(triple[2]), graph))
+        store.add(ox.Quad(term(triple[0]), term(triple[1]), term(triple[2]), target))
 
 
 def _stop_if_inconsistent(store: ox.Store, graph: ox.NamedNode, ontology: ox.NamedNode) -> None:
