@@ -240,3 +240,14 @@ class _Frozen:
     def __init__(self, found, frozen):
         self.st_size, self.st_ino, self.st_dev = found.st_size, found.st_ino, found.st_dev
         self.st_mtime_ns = self.st_ctime_ns = frozen
+
+
+def test_an_index_that_cannot_be_written_leaves_the_key_and_no_temporary_file(indexed_project, monkeypatch):
+    import os
+
+    def full_disk(descriptor, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    assert indexed_project.indexed_input_hash() == indexed_project.input_hash()
+    assert list(indexed_project.cache_root().iterdir()) == []

@@ -324,20 +324,16 @@ class Project:
             signature, newest = _input_signature(self)
             key = self.input_hash()
             if newest < started - RACY_MARGIN_NS:
-                content = signature + key.encode("ascii")
-                while content:
-                    content = content[os.write(descriptor, content) :]
-                os.close(descriptor)
+                written = _write_and_rename(descriptor, temporary, index, signature + key.encode("ascii"))
                 descriptor = -1
-                os.replace(temporary, index)
-                written = True
-        except OSError:
-            pass  # the key stands; only the index is lost
         finally:
             if descriptor >= 0:
                 os.close(descriptor)
-            if not written and os.path.lexists(temporary):
-                os.unlink(temporary)
+            if not written:
+                import contextlib
+
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
         return key
 
     def cache_root(self) -> Path:
@@ -387,6 +383,21 @@ def _input_signature(project: Project) -> tuple[bytes, int]:
 
 
 _stat = os.stat  # (tests make a file system whose clock ticks too coarsely to see an edit)
+
+
+def _write_and_rename(descriptor: int, temporary: str, target: str, content: bytes) -> bool:
+    """Write ``content`` to the open ``temporary`` file, close it and rename it to ``target``; False
+    when that failed (a full disk: the key stands, only the index is lost)."""
+    try:
+        try:
+            while content:
+                content = content[os.write(descriptor, content) :]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except OSError:
+        return False
+    return True
 
 
 def _sha256():
