@@ -153,21 +153,17 @@ def run_limited(work, source: str, timeout: float | None, memory_limit_mb: float
         finally:
             finished.release()
 
+    limit = _memory_limit_bytes(memory_limit_mb)
     _thread.start_new_thread(target, ())
     deadline = None if timeout is None else time.monotonic() + timeout
-    limit = None  # read on the first poll: most queries are done before it
     # Short waits keep Ctrl-C working while the query runs outside the GIL, and watch the memory.
-    while True:
+    while finished.locked():
         remaining = None if deadline is None else deadline - time.monotonic()
-        if finished.acquire(timeout=_POLL_SECONDS if remaining is None else max(0.0, min(_POLL_SECONDS, remaining))):
-            break
-        if deadline is not None and deadline - time.monotonic() <= 0:
+        if remaining is not None and remaining <= 0:
             raise QueryTimeout(
                 f"{source}: still running after {timeout:g} s, gave up; raise --timeout or narrow the query"
             )
-        if memory_limit_mb is not None:
-            if limit is None:
-                limit = _memory_limit_bytes(memory_limit_mb)
+        if limit is not None:
             used = _memory_in_use()
             if used is not None and used > limit:
                 raise QueryMemoryExceeded(
@@ -175,12 +171,11 @@ def run_limited(work, source: str, timeout: float | None, memory_limit_mb: float
                     "(a cartesian product or a very large result?); add a LIMIT, narrow the query, "
                     "or raise --memory-limit"
                 )
+        if finished.acquire(timeout=0.05 if remaining is None else min(0.05, remaining)):
+            break
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
-
-
-_POLL_SECONDS = 0.05
 
 
 def _memory_limit_bytes(memory_limit_mb: float | None) -> float | None:
