@@ -4,6 +4,9 @@
 `.ci/run` installs with it into a separate venv and runs the main job and a fast subset of the
 tests, so the floors in pyproject.toml are versions that were tried, not guesses. A dependency
 without a floor (`>=` or `==`) is an error: its lowest version could not be tested.
+
+`--test NAME...` adds those packages of the test extra at their floors too: pytest-xdist, which the
+pytest options of pyproject.toml (`-n`, `--dist`) need.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ except ImportError:  # Python 3.10: the copy pip carries
     from pip._vendor import tomli as tomllib
 
 
-def floors(pyproject: Path) -> list[str]:
-    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+def floors(pyproject: Path, test_packages: tuple[str, ...] = ()) -> list[str]:
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    dependencies = list(project["dependencies"])
+    for name in test_packages:
+        found = [t for t in project["optional-dependencies"]["test"] if Requirement(t).name == name]
+        if not found:
+            raise SystemExit(f"{pyproject}: {name} is not in the test extra")
+        dependencies += found
     pins = []
     for text in dependencies:
         requirement = Requirement(text)
@@ -32,5 +41,8 @@ def floors(pyproject: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1]
-    print("\n".join(floors(root / "pyproject.toml")))
+    args = sys.argv[1:]
+    tests = tuple(args[args.index("--test") + 1:]) if "--test" in args else ()
+    args = args[: args.index("--test")] if "--test" in args else args
+    root = Path(args[0]) if args else Path(__file__).resolve().parents[1]
+    print("\n".join(floors(root / "pyproject.toml", tests)))

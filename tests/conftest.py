@@ -77,6 +77,14 @@ def article_project():
     return find_project(ROOT)
 
 
+def pytest_sessionfinish(session):
+    """The built article template lives outside pytest's temporary folders (an unprivileged child
+    must read it): remove it, or every session would leave one in /tmp."""
+    from support.project_copies import discard_template
+
+    discard_template()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `network` reach the real internet: they run only when asked (`-m network`)."""
     if "network" in (config.getoption("-m") or ""):

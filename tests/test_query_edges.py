@@ -201,6 +201,7 @@ def test_rendering_counts_against_the_timeout(fixture_store):
     assert time.monotonic() - started < 3
 
 
+@pytest.mark.slow  # grows a real process to 300 MB: 10 s of CPU, 20 s and more of wall time
 def test_a_cartesian_query_through_the_command_line_ends_with_one_line(tmp_path):
     project = clone_built_article(tmp_path / "project")
     result = run_exodus("sparql", CARTESIAN, "--memory-limit", "300", project=project, timeout=120)

@@ -46,6 +46,14 @@ def built_article_template() -> Path:
     return _template
 
 
+def discard_template() -> None:
+    """Remove the session's built template (conftest.py calls this when the session ends)."""
+    global _template
+    if _template is not None:
+        shutil.rmtree(_template.parent, ignore_errors=True)
+        _template = None
+
+
 def clone_built_article(target: Path) -> Path:
     """A copy of the built template, build cache included: fresh until a file is changed."""
     shutil.copytree(built_article_template(), target, symlinks=True)
