@@ -22,13 +22,10 @@ report as the SHACL results, with ``sh:sourceShape`` the check's IRI
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import rdflib
-from rdflib import RDF, BNode, Literal, URIRef
-from rdflib.namespace import SH
+from typing import TYPE_CHECKING
 
 from exodus_kg.errors import InputError
 from exodus_kg.pipeline.validation_report import (
@@ -38,9 +35,14 @@ from exodus_kg.pipeline.validation_report import (
     describe_node,
     display,
 )
+from exodus_kg.rdf.namespaces import SH
 from exodus_kg.rdf.query_files import LIST, TEXT, read_header, read_text
 from exodus_kg.rdf.sparql_text import refuse_service
-from exodus_kg.rdf.terms import TermMap
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+    import rdflib
+    from rdflib import URIRef
 
 CHECK_HEADER = {"summary": TEXT, "description": TEXT, "severity": TEXT, "message": TEXT, "tags": LIST}
 
@@ -60,6 +62,8 @@ class SparqlCheck:
 
     @property
     def iri(self) -> URIRef:
+        from rdflib import URIRef
+
         return URIRef(CHECK_BASE + self.name)
 
 
@@ -96,21 +100,41 @@ def run_checks(
     checks: Iterable[SparqlCheck], graph: rdflib.Graph, report: rdflib.Graph
 ) -> list[ValidationResult]:
     """Run every check once over ``graph`` in pyoxigraph; add a result to ``report`` per row."""
+    from exodus_kg.rdf.terms import TermMap
+
     terms = TermMap()
     store = terms.store(graph)
-    results = []
-    for check in checks:
-        results.extend(_run_check(check, store, terms, graph, report))
+    results = run_checks_in_store(
+        checks, store, None, terms.from_ox, lambda node: describe_node(graph, terms.from_ox(node))
+    )
+    add_to_report(report, results)
     return results
 
 
-def _run_check(
-    check: SparqlCheck, store, terms: TermMap, graph: rdflib.Graph, report: rdflib.Graph
+def run_checks_in_store(
+    checks: Iterable[SparqlCheck],
+    store: ox.Store,
+    default_graph: Sequence[ox.NamedNode] | None,
+    to_rdflib: Callable,
+    describe: Callable,
 ) -> list[ValidationResult]:
+    """Run every check once over ``store``, whose default graph is the union of ``default_graph``
+    (graph names) when given. ``to_rdflib`` converts the terms of a row, ``describe`` names a focus
+    node (given as a pyoxigraph term); neither is called when no check returns a row."""
+    results = []
+    for check in checks:
+        results.extend(_run_check(check, store, default_graph, to_rdflib, describe))
+    return results
+
+
+def _run_check(check: SparqlCheck, store, default_graph, to_rdflib, describe) -> list[ValidationResult]:
     import pyoxigraph as ox
 
     try:
-        rows = store.query(check.query)
+        if default_graph is None:
+            rows = store.query(check.query)
+        else:
+            rows = store.query(check.query, default_graph=list(default_graph))
     except (SyntaxError, ValueError, OSError) as error:
         raise InputError(f"{check.path}: the check cannot run: {error}") from None
     if not isinstance(rows, ox.QuerySolutions):
@@ -118,36 +142,24 @@ def _run_check(
     names = [variable.value for variable in rows.variables]
     if "focusNode" not in names:
         raise InputError(f"{check.path}: a check must SELECT ?focusNode (and may add ?path ?value ?message)")
-    severity = SH[check.severity]
-    report_node = next(report.subjects(RDF.type, SH.ValidationReport))
     results = []
     for row in rows:
-        values = {name: terms.from_ox(row[name]) for name in names}
-        focus = values.get("focusNode")
-        if focus is None:
+        focus_term = row["focusNode"]
+        if focus_term is None:
             continue
+        from rdflib import URIRef
+
+        values = {name: to_rdflib(row[name]) for name in names}
         path, value = values.get("path"), values.get("value")
         message = str(values.get("message") or _fill_template(check.message, values) or check.summary)
-        node = BNode()
-        report.add((report_node, SH.result, node))
-        report.add((node, RDF.type, SH.ValidationResult))
-        report.add((node, SH.focusNode, focus))
-        report.add((node, SH.resultSeverity, severity))
-        report.add((node, SH.sourceShape, check.iri))
-        report.add((node, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
-        report.add((node, SH.resultMessage, Literal(message, lang="en")))
-        if path is not None:
-            report.add((node, SH.resultPath, path))
-        if value is not None:
-            report.add((node, SH.value, value))
         results.append(
             ValidationResult(
                 severity=check.severity,
                 source=check.iri,
                 group=check.iri,
-                component=SH.SPARQLConstraintComponent,
-                focus_node=focus,
-                focus_label=describe_node(graph, focus),
+                component=URIRef(SH + "SPARQLConstraintComponent"),
+                focus_node=values["focusNode"],
+                focus_label=describe(focus_term),
                 path=path,
                 value=value,
                 message=message,
@@ -156,8 +168,30 @@ def _run_check(
     return results
 
 
+def add_to_report(report: rdflib.Graph, results: Iterable[ValidationResult]) -> None:
+    """The checks' results as sh:ValidationResult nodes of ``report`` (its one sh:ValidationReport)."""
+    from rdflib import RDF, BNode, Literal, URIRef
+    from rdflib.namespace import SH as SHACL
+
+    report_node = next(report.subjects(RDF.type, SHACL.ValidationReport))
+    for result in results:
+        node = BNode()
+        report.add((report_node, SHACL.result, node))
+        report.add((node, RDF.type, SHACL.ValidationResult))
+        report.add((node, SHACL.focusNode, result.focus_node))
+        report.add((node, SHACL.resultSeverity, URIRef(SH + result.severity)))
+        report.add((node, SHACL.sourceShape, result.source))
+        report.add((node, SHACL.sourceConstraintComponent, result.component))
+        report.add((node, SHACL.resultMessage, Literal(result.message, lang="en")))
+        if result.path is not None:
+            report.add((node, SHACL.resultPath, result.path))
+        if result.value is not None:
+            report.add((node, SHACL.value, result.value))
+
+
 def _fill_template(template: str, values: dict) -> str:
     """``{?name}`` in a check's message becomes the row's value: an IRI compacted, a literal as is."""
+    from rdflib import Literal
 
     def fill(match: re.Match) -> str:
         term = values.get(match.group(1))
@@ -166,5 +200,3 @@ def _fill_template(template: str, values: dict) -> str:
         return str(term) if isinstance(term, Literal) else display(term)
 
     return re.sub(r"\{[?$](\w+)\}", fill, template)
-
-

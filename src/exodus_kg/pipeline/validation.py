@@ -9,9 +9,17 @@ the property's ``rdfs:range``, so ``sh:class`` could never catch a person (or a 
 where an organization belongs. The same combined graph is what a second engine (Apache Jena) is
 given in the tests, so the two see identical input.
 
-The shapes are SHACL Core; the rules beyond Core are the SPARQL checks of ``sparql_checks.py``, whose
-rows join the SHACL results in one report (``validation_report.py``: the outcome, its text, JSON and
-the SHACL report graph).
+The shapes are SHACL Core, evaluated by ``shacl_core.py`` (an engine of the project over a pyoxigraph
+store, giving pySHACL's results at a small part of its cost); when the shapes use something that
+engine does not support, the whole validation falls back to pySHACL, which is also the reference the
+tests hold the engine to (``engine="pyshacl"``). The rules beyond Core are the SPARQL checks of
+``sparql_checks.py``, run on the same store, whose rows join the SHACL results in one report
+(``validation_report.py``: the outcome, its text, JSON and the SHACL report graph, which pySHACL
+writes when asked for).
+
+``validate_store`` validates named graphs of a store (the build's layers) without an rdflib copy;
+``validate_graphs`` and ``validate_for_build`` take rdflib graphs and copy them into a store;
+``validate`` is ``exodus validate``.
 
 >>> outcome = validate(find_project())  # doctest: +SKIP
 >>> outcome.conforms, len(outcome.results)  # doctest: +SKIP
@@ -22,19 +30,23 @@ the SHACL report graph).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import rdflib
-from rdflib import RDF, BNode, Literal, URIRef
-from rdflib.namespace import SH
+from typing import TYPE_CHECKING
 
 from exodus_kg.errors import ExodusError
-from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
-from exodus_kg.pipeline.sparql_checks import SparqlCheck, load_checks, run_checks
+from exodus_kg.pipeline import shacl_core
+from exodus_kg.pipeline.sparql_checks import (
+    SparqlCheck,
+    add_to_report,
+    load_checks,
+    run_checks,
+    run_checks_in_store,
+)
 from exodus_kg.pipeline.validation_report import (
     DISPLAY_PREFIXES,
     SEVERITIES,
+    StoreDescriber,
     ValidationOutcome,
     ValidationResult,
     describe_node,
@@ -42,8 +54,17 @@ from exodus_kg.pipeline.validation_report import (
     result_sort_key,
 )
 
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+    import rdflib
+
+ENGINES = ("core", "pyshacl")
+BUILD_HINT = "; run `exodus validate` for the report"
+
 
 def load_shapes(paths: Iterable[Path]) -> rdflib.Graph:
+    from exodus_kg.pipeline.graph_loading import load_graphs
+
     return load_graphs(paths)
 
 
@@ -52,6 +73,8 @@ def load_shapes(paths: Iterable[Path]) -> rdflib.Graph:
 
 def combined_data_graph(data: rdflib.Graph, ontology: rdflib.Graph | None) -> rdflib.Graph:
     """The graph the shapes and checks run on: the data plus the ontology (see the module doc)."""
+    import rdflib
+
     combined = rdflib.Graph()
     combined += data
     if ontology is not None:
@@ -64,12 +87,325 @@ def validate_graphs(
     ontology: rdflib.Graph | None,
     shapes: rdflib.Graph,
     checks: Iterable[SparqlCheck] = (),
+    *,
+    engine: str = "core",
 ) -> ValidationOutcome:
-    """Validate ``data`` (with ``ontology`` mixed in) against ``shapes`` and ``checks``."""
+    """Validate ``data`` (with ``ontology`` mixed in) against ``shapes`` and ``checks``, with the
+    project's engine (``core``, falling back to pySHACL when it must) or with ``pyshacl`` alone."""
+    if engine not in ENGINES:
+        raise ExodusError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
     started = time.perf_counter()
     graph = combined_data_graph(data, ontology)
-    combined = time.perf_counter() - started
-    return _validate_combined(graph, len(data), shapes, checks, {"combine": combined})
+    timings = {"combine": time.perf_counter() - started}
+    if engine == "pyshacl":
+        return _validate_combined(graph, len(data), shapes, checks, timings)
+    return _validate_rdflib_graph(graph, len(data), shapes, checks, timings)
+
+
+def _validate_rdflib_graph(graph, data_triples: int, shapes, checks, timings) -> ValidationOutcome:
+    """The engine on an rdflib graph: copied into a store, results in the graph's own terms."""
+    from exodus_kg.rdf.terms import TermMap
+
+    checks = list(checks)
+    try:
+        shape_set = shacl_core.compile_shapes_graph(shapes)
+    except shacl_core.Unsupported as reason:
+        return _validate_combined(graph, data_triples, shapes, checks, timings, fallback=str(reason))
+    started = time.perf_counter()
+    terms = TermMap()
+    store = terms.store(graph)
+    timings["copy"] = time.perf_counter() - started
+    import pyoxigraph as ox
+
+    outcome = _validate_with_core(
+        store,
+        [ox.DefaultGraph()],
+        shape_set,
+        checks,
+        timings,
+        data_triples=data_triples,
+        to_rdflib=terms.from_ox,
+        rdflib_graph=lambda: graph,
+    )
+    if isinstance(outcome, str):
+        return _validate_combined(graph, data_triples, shapes, checks, timings, fallback=outcome)
+    return outcome
+
+
+def validate_store(
+    store: ox.Store,
+    project=None,
+    *,
+    data_graphs: Sequence[str],
+    ontology_graph: str | None,
+    spellings: dict | None = None,
+) -> ValidationOutcome:
+    """Validate the named graphs ``data_graphs`` of ``store`` together with ``ontology_graph`` (graph
+    names), with the project's shapes and checks, on the store itself: no copy of the data, and no
+    rdflib unless there is something to report (or the shapes need pySHACL). ``spellings`` (stored
+    literal -> literal as written, build.py's) makes results show literals as the files write them.
+
+    Returns the outcome when there is no violation (warnings may remain); raises ``ShapeViolations``
+    (a ``CheckFailed``, exit code 1) carrying the outcome otherwise, as ``validate_for_build``."""
+    return validate_store_outcome(
+        store, project, data_graphs=data_graphs, ontology_graph=ontology_graph, spellings=spellings
+    ).raise_for_violations(BUILD_HINT)
+
+
+def validate_store_outcome(
+    store: ox.Store,
+    project=None,
+    *,
+    data_graphs: Sequence[str],
+    ontology_graph: str | None,
+    spellings: dict | None = None,
+    _terms=None,
+) -> ValidationOutcome:
+    """``validate_store`` without raising for violations (``_terms``: the TermMap that filled the
+    store from rdflib graphs, so that results come back in those graphs' terms)."""
+    from exodus_kg.project import find_project
+
+    project = project or find_project()
+    timings: dict[str, float] = {}
+    checks = load_checks(project.check_files())
+    data_graphs = list(data_graphs)
+    graphs = data_graphs + ([ontology_graph] if ontology_graph else [])
+    started = time.perf_counter()
+    data_triples, overlap = _union_size(store, data_graphs, graphs)
+    timings["count"] = time.perf_counter() - started
+    to_rdflib = _terms.from_ox if _terms is not None else _LazyTerms(spellings)
+
+    def rdflib_graph():
+        import rdflib
+
+        graph = rdflib.Graph()
+        for term in shacl_core.graph_terms(graphs):
+            for quad in store.quads_for_pattern(None, None, None, term):
+                graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
+
+    try:
+        shape_set = shacl_core.compile_shapes(project.shape_files())
+    except shacl_core.Unsupported as reason:
+        outcome = str(reason)
+    else:
+        outcome = _validate_with_core(
+            store,
+            graphs,
+            shape_set,
+            checks,
+            timings,
+            data_triples=data_triples,
+            to_rdflib=to_rdflib,
+            rdflib_graph=rdflib_graph,
+            overlap=overlap,
+        )
+    if isinstance(outcome, str):
+        return _validate_combined(
+            rdflib_graph(),
+            data_triples,
+            load_shapes(project.shape_files()),
+            checks,
+            timings,
+            fallback=outcome,
+        )
+    return outcome
+
+
+class _LazyTerms:
+    """pyoxigraph -> rdflib terms through a TermMap made on first use (rdflib is not imported before);
+    a literal the store keeps in another form than written comes back as written (``spellings``)."""
+
+    def __init__(self, spellings: dict | None = None):
+        self._map = None
+        self._spellings = spellings or {}
+
+    def __call__(self, node):
+        if self._map is None:
+            from exodus_kg.rdf.terms import TermMap
+
+            self._map = TermMap()
+        return self._map.from_ox(self._spellings.get(node, node))
+
+
+def _union_size(store, data_graphs: list[str], graphs: list[str]) -> tuple[int, bool]:
+    """The number of distinct triples in the data graphs, and whether any triple is in two of
+    ``graphs`` (then the SPARQL checks, which would see it twice, run on a merged copy)."""
+    import pyoxigraph as ox
+
+    def count(query: str) -> int:
+        return int(next(iter(store.query(query)))["n"].value)
+
+    total = sum(count(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{g}> {{ ?s ?p ?o }} }}") for g in data_graphs)
+    shared = {}
+    for i, first in enumerate(graphs):
+        for second in graphs[i + 1 :]:
+            shared[(first, second)] = count(
+                f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}"
+            )
+    data_shared = [n for (a, b), n in shared.items() if a in data_graphs and b in data_graphs and n]
+    if len(data_graphs) > 2 and data_shared:  # inclusion-exclusion past two graphs: count the union itself
+        seen = set()
+        for g in data_graphs:
+            seen.update(
+                (q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))
+            )
+        total = len(seen)
+    else:
+        total -= sum(data_shared)
+    return total, any(shared.values())
+
+
+def _validate_with_core(
+    store,
+    graphs: list,
+    shape_set: shacl_core.ShapeSet,
+    checks: list[SparqlCheck],
+    timings: dict[str, float],
+    *,
+    data_triples: int,
+    to_rdflib,
+    rdflib_graph,
+    overlap: bool = False,
+) -> ValidationOutcome | str:
+    """The engine's outcome, or why it cannot give one (a string: the caller runs pySHACL)."""
+    import pyoxigraph as ox
+
+    checks = list(checks)
+    started = time.perf_counter()
+    try:
+        raw = shacl_core.validate(store, shape_set, graphs)
+    except shacl_core.Unsupported as reason:
+        return str(reason)
+    timings["shacl"] = time.perf_counter() - started
+    describe = StoreDescriber(store, graphs, to_rdflib)
+    results = _core_results(raw, shape_set, store, graphs, to_rdflib, describe, rdflib_graph) if raw else []
+    if checks:
+        started = time.perf_counter()
+        check_store, default_graph = store, shacl_core.graph_terms(graphs)
+        if overlap:  # a triple in two graphs would be seen twice by the checks: merge them first
+            check_store = ox.Store()
+            check_store.extend(
+                ox.Quad(q.subject, q.predicate, q.object)
+                for g in default_graph
+                for q in store.quads_for_pattern(None, None, None, g)
+            )
+            default_graph = None
+        results.extend(run_checks_in_store(checks, check_store, default_graph, to_rdflib, describe))
+        timings["checks"] = time.perf_counter() - started
+    results.sort(key=result_sort_key)
+
+    def report_factory(outcome: ValidationOutcome):
+        return _pyshacl_report(rdflib_graph(), shape_set.rdflib_graph(), outcome.results)
+
+    outcome = ValidationOutcome(
+        results,
+        report_factory=report_factory,
+        triples=data_triples,
+        shape_count=shape_set.shape_count,
+        check_count=len(checks),
+        timings=timings,
+        engine="core",
+    )
+    return outcome
+
+
+def _core_results(raw, shape_set, store, graphs, to_rdflib, describe, rdflib_graph) -> list[ValidationResult]:
+    """The engine's results as ValidationResult, with pySHACL's messages."""
+    from rdflib import Literal, URIRef
+
+    message_graph = None
+    results = []
+    for result in raw:
+        shape = result.shape
+        if shape.messages:
+            texts = [m.value for m in shape.messages]
+            english = sorted(m.value for m in shape.messages if getattr(m, "language", None) == "en")
+            message = (english or sorted(texts) or [""])[0]
+        else:
+            if message_graph is None:
+                message_graph = _message_graph(raw, store, graphs, to_rdflib, rdflib_graph)
+            message = (sorted(shape_set.default_messages(result, message_graph, to_rdflib)) or [""])[0]
+        path = None
+        if shape.path is not None:
+            path = URIRef(shape.path.value)
+            if shape.inverse:
+                path = Literal(f"^{display(path)}")
+        severity = shape.severity.value.rsplit("#", 1)[-1]
+        results.append(
+            ValidationResult(
+                severity=severity if severity in SEVERITIES else "Violation",
+                source=shape_set.to_rdflib(shape.node),
+                group=shape_set.to_rdflib(shape.group),
+                component=URIRef(result.component.value),
+                focus_node=to_rdflib(result.focus),
+                focus_label=describe(result.focus),
+                path=path,
+                value=None if result.value is None else to_rdflib(result.value),
+                message=message,
+            )
+        )
+    return results
+
+
+def _message_graph(raw, store, graphs, to_rdflib, rdflib_graph):
+    """The rdflib graph pySHACL's default messages describe data nodes with: the whole graph where one
+    exists already, else the blank nodes of the results with what they hold (pySHACL writes a blank
+    node out with its triples), in a graph with rdflib's default prefixes as pySHACL's data graph has."""
+    import pyoxigraph as ox
+    import rdflib
+
+    terms = shacl_core.graph_terms(graphs)
+    if any(isinstance(t, ox.DefaultGraph) for t in terms):
+        return rdflib_graph()
+    graph = rdflib.Graph()
+    pending = [(n, 0) for r in raw for n in (r.focus, r.value) if isinstance(n, ox.BlankNode)]
+    seen = set()
+    while pending:
+        node, depth = pending.pop()
+        if node in seen or depth > 12:
+            continue
+        seen.add(node)
+        for term in terms:
+            for quad in store.quads_for_pattern(node, None, None, term):
+                graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+                if isinstance(quad.object, ox.BlankNode):
+                    pending.append((quad.object, depth + 1))
+    return graph
+
+
+def _pyshacl_report(graph, shapes, results: list[ValidationResult]):
+    """The SHACL validation report graph as pySHACL writes it (the reference engine, run when a report
+    graph is asked for), with the SPARQL checks' results added."""
+    import pyshacl
+    from pyshacl.errors import ReportableRuntimeError
+
+    try:
+        _conforms, report, _text = pyshacl.validate(
+            graph,
+            shacl_graph=shapes,
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            allow_infos=True,
+            advanced=False,
+        )
+    except ReportableRuntimeError as error:
+        raise ExodusError(f"SHACL validation could not run: {error.message}") from None
+    add_to_report(report, [r for r in results if r.from_check])
+    _finish_report(report, results)
+    return report
+
+
+def _finish_report(report, results) -> None:
+    from rdflib import RDF, Literal
+    from rdflib.namespace import SH
+
+    report_node = next(report.subjects(RDF.type, SH.ValidationReport))
+    report.set((report_node, SH.conforms, Literal(not results)))
+    for prefix, namespace in DISPLAY_PREFIXES.items():
+        report.bind(prefix, namespace, override=True)
 
 
 def _validate_combined(
@@ -78,10 +414,14 @@ def _validate_combined(
     shapes: rdflib.Graph,
     checks: Iterable[SparqlCheck],
     timings: dict[str, float],
+    fallback: str | None = None,
 ) -> ValidationOutcome:
-    """Validate ``graph``, the data and the ontology already in one graph (read, never changed)."""
+    """Validate ``graph``, the data and the ontology already in one graph (read, never changed), with
+    pySHACL: the reference engine, and the fallback when the shapes need what shacl_core lacks."""
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError
+    from rdflib import RDF
+    from rdflib.namespace import SH
 
     checks = list(checks)
     started = time.perf_counter()
@@ -105,21 +445,20 @@ def _validate_combined(
         results.extend(run_checks(checks, graph, report))
         timings["checks"] = time.perf_counter() - started
 
-    report_node = next(report.subjects(RDF.type, SH.ValidationReport))
-    report.set((report_node, SH.conforms, Literal(not results)))
-    for prefix, namespace in DISPLAY_PREFIXES.items():
-        report.bind(prefix, namespace, override=True)
+    _finish_report(report, results)
     results.sort(key=result_sort_key)
     shape_count = len(set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(SH.path, None)))
-    return ValidationOutcome(
-        results=results,
-        report_graph=report,
-        data_graph=graph,
+    outcome = ValidationOutcome(
+        results,
+        report,
         triples=data_triples,
         shape_count=shape_count,
         check_count=len(checks),
         timings=timings,
+        engine="pyshacl",
+        fallback=fallback,
     )
+    return outcome
 
 
 def validate_for_build(
@@ -140,32 +479,43 @@ def validate_for_build(
     from exodus_kg.project import find_project
 
     project = project or find_project()
-    shapes = load_shapes(project.shape_files())
-    checks = load_checks(project.check_files())
     if ontology_graph is None:
         ontology_graph = ontology
     if data_graph is not None:
-        outcome = validate_graphs(data_graph, ontology_graph, shapes, checks)
+        layers = [data_graph]
     else:
-        # The layers go into one graph in one step: each copy of a large rdflib graph costs
-        # seconds, so the data is not gathered in a graph of its own first and then copied
-        # again with the ontology.
-        started = time.perf_counter()
-        graph = rdflib.Graph()
-        for layer in (asserted, links):
-            if layer is not None:
-                graph += layer
-        data_triples = len(graph)
-        if ontology_graph is not None:
-            graph += ontology_graph
-        timings = {"combine": time.perf_counter() - started}
-        outcome = _validate_combined(graph, data_triples, shapes, checks, timings)
-    return outcome.raise_for_violations("; run `exodus validate` for the report")
+        layers = [layer for layer in (asserted, links) if layer is not None]
+    return _validate_layers(project, layers, ontology_graph).raise_for_violations(BUILD_HINT)
 
 
-def validate(project=None, extra_files: Iterable[Path] = ()) -> ValidationOutcome:
+def _validate_layers(project, layers: list, ontology) -> ValidationOutcome:
+    """rdflib layers copied into one store (one graph each, one TermMap), then ``validate_store``'s way."""
+    import pyoxigraph as ox
+
+    from exodus_kg.rdf.terms import TermMap, is_rdf_triple
+
+    started = time.perf_counter()
+    terms = TermMap()
+    store = ox.Store()
+    names = [f"urn:exodus:validate:data{i}" for i in range(len(layers))]
+    for name, layer in zip(names, layers, strict=True):
+        store.extend(terms.quad(t, ox.NamedNode(name)) for t in layer if is_rdf_triple(t))
+    ontology_name = None
+    if ontology is not None:
+        ontology_name = "urn:exodus:validate:ontology"
+        store.extend(terms.quad(t, ox.NamedNode(ontology_name)) for t in ontology if is_rdf_triple(t))
+    copied = time.perf_counter() - started
+    outcome = validate_store_outcome(
+        store, project, data_graphs=names, ontology_graph=ontology_name, _terms=terms
+    )
+    outcome.timings = {"copy": copied, **outcome.timings}
+    return outcome
+
+
+def validate(project=None, extra_files: Iterable[Path] = (), *, engine: str = "core") -> ValidationOutcome:
     """Validate the project's asserted data and links, together with ``extra_files`` (a user's own
     Turtle, N-Triples, JSON-LD ... files). Never raises for violations: look at ``conforms``."""
+    from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
     from exodus_kg.project import find_project
 
     project = project or find_project()
@@ -176,10 +526,17 @@ def validate(project=None, extra_files: Iterable[Path] = ()) -> ValidationOutcom
     for path in extra_files:
         # parse_file says what a path is when it is not a file (missing, a FIFO, /dev/null).
         parse_file(Path(path), data)
-    shapes = load_shapes(project.shape_files())
-    checks = load_checks(project.check_files())
     loaded = time.perf_counter() - started
-    outcome = validate_graphs(data, ontology, shapes, checks)
+    if engine == "pyshacl":
+        outcome = validate_graphs(
+            data,
+            ontology,
+            load_shapes(project.shape_files()),
+            load_checks(project.check_files()),
+            engine=engine,
+        )
+    else:
+        outcome = _validate_layers(project, [data], ontology)
     outcome.timings = {"load": loaded, **outcome.timings}
     return outcome
 
@@ -188,6 +545,8 @@ def validate(project=None, extra_files: Iterable[Path] = ()) -> ValidationOutcom
 
 
 def _shacl_result(report: rdflib.Graph, node, data: rdflib.Graph, shapes: rdflib.Graph) -> ValidationResult:
+    from rdflib.namespace import SH
+
     focus = report.value(node, SH.focusNode)
     source = report.value(node, SH.sourceShape)
     messages = sorted(str(message) for message in report.objects(node, SH.resultMessage))
@@ -207,6 +566,9 @@ def _shacl_result(report: rdflib.Graph, node, data: rdflib.Graph, shapes: rdflib
 
 def _path_term(report: rdflib.Graph, path):
     """A predicate path as its IRI; a complex path (a blank node) as a SPARQL-like string."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import SH
+
     if path is None or isinstance(path, URIRef):
         return path
     inverse = report.value(path, SH.inversePath)
@@ -222,6 +584,9 @@ def _severity_name(node) -> str:
 
 def _named_shape(shapes: rdflib.Graph, shape):
     """The named node shape a (blank) property shape hangs from, or the shape itself."""
+    from rdflib import BNode
+    from rdflib.namespace import SH
+
     seen = set()
     while isinstance(shape, BNode) and shape not in seen:
         seen.add(shape)
@@ -230,5 +595,3 @@ def _named_shape(shapes: rdflib.Graph, shape):
             break
         shape = parent
     return shape
-
-

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-
-import rdflib
-from rdflib import RDFS, BNode, Literal, URIRef
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from exodus_kg.errors import CheckFailed, ExodusError
-from exodus_kg.rdf.namespaces import CHECKS, EXSH, REPORT_PREFIXES
+from exodus_kg.rdf.namespaces import CHECKS, EXSH, RDFS, REPORT_PREFIXES
+
+if TYPE_CHECKING:  # rdflib is imported only when there is something to report (it costs ~150 ms)
+    import rdflib
+    from rdflib import URIRef
 
 CHECK_BASE = CHECKS
 SHAPES_BASE = EXSH
@@ -54,20 +57,45 @@ class ValidationResult:
 
     @property
     def from_check(self) -> bool:
+        from rdflib import URIRef
+
         return isinstance(self.source, URIRef) and str(self.source).startswith(CHECK_BASE)
 
 
-@dataclass
 class ValidationOutcome:
-    """What validation found. ``conforms`` is true when no result is a Violation."""
+    """What validation found. ``conforms`` is true when no result is a Violation.
 
-    results: list[ValidationResult]
-    report_graph: rdflib.Graph
-    data_graph: rdflib.Graph
-    triples: int = 0
-    shape_count: int = 0
-    check_count: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    ``report_graph`` (the SHACL validation report, for ``-f ttl`` and ``-f jsonld``) is made on first
+    use by ``report_factory`` when it is not given: a conforming build never builds it."""
+
+    def __init__(
+        self,
+        results: list[ValidationResult],
+        report_graph: rdflib.Graph | None = None,
+        *,
+        report_factory: Callable[[ValidationOutcome], rdflib.Graph] | None = None,
+        triples: int = 0,
+        shape_count: int = 0,
+        check_count: int = 0,
+        timings: dict[str, float] | None = None,
+        engine: str = "core",
+        fallback: str | None = None,
+    ):
+        self.results = results
+        self.engine = engine  # "core" (shacl_core.py) or "pyshacl"
+        self.fallback = fallback  # why pySHACL ran instead of the engine, when it did
+        self._report_graph = report_graph
+        self._report_factory = report_factory
+        self.triples = triples
+        self.shape_count = shape_count
+        self.check_count = check_count
+        self.timings = timings if timings is not None else {}
+
+    @property
+    def report_graph(self) -> rdflib.Graph:
+        if self._report_graph is None:
+            self._report_graph = self._report_factory(self)
+        return self._report_graph
 
     @property
     def conforms(self) -> bool:
@@ -104,6 +132,8 @@ def result_sort_key(result: ValidationResult):
 
 def display(term) -> str:
     """A term as a reader wants to see it: ``exd:sam-altman``, ``"text"@en``, ``"49"^^xsd:integer``."""
+    from rdflib import BNode, Literal, URIRef
+
     if term is None:
         return ""
     if isinstance(term, URIRef):
@@ -126,26 +156,80 @@ def display(term) -> str:
 
 
 def _english_label(graph: rdflib.Graph, node) -> str | None:
-    labels = list(graph.objects(node, RDFS.label))
-    for label in labels:
-        if isinstance(label, Literal) and label.language == "en":
-            return str(label)
-    return str(labels[0]) if labels else None
+    from rdflib import Literal, URIRef
+
+    labels = sorted(str(label) for label in graph.objects(node, URIRef(RDFS + "label")))
+    english = sorted(
+        str(label)
+        for label in graph.objects(node, URIRef(RDFS + "label"))
+        if isinstance(label, Literal) and label.language == "en"
+    )
+    return (english or labels or [None])[0]
 
 
 def describe_node(graph: rdflib.Graph, node) -> str:
     """``exd:x "its English label"``; a blank node is described by what points to it:
-    ``[exo:evidence of exd:founding-openai "Elon Musk ... found OpenAI"]``."""
+    ``[exo:evidence of exd:founding-openai "Elon Musk ... found OpenAI"]``. Where there is a choice
+    (two English labels, two nodes pointing to a blank node) the first in order is taken."""
+    from rdflib import BNode
+
     if node is None:
         return ""
     if isinstance(node, BNode):
-        for subject, predicate in graph.subject_predicates(node):
-            if not isinstance(subject, BNode):
-                owner = describe_node(graph, subject)
-                return f"[{display(predicate)} of {owner}]"
+        owners = sorted(
+            (str(subject), str(predicate), subject, predicate)
+            for subject, predicate in graph.subject_predicates(node)
+            if not isinstance(subject, BNode)
+        )
+        if owners:
+            _s, _p, subject, predicate = owners[0]
+            return f"[{display(predicate)} of {describe_node(graph, subject)}]"
         return "[blank node]"
     label = _english_label(graph, node)
     return f'{display(node)} "{label}"' if label else display(node)
+
+
+class StoreDescriber:
+    """``describe_node`` over the union of named graphs of a pyoxigraph store, for a node given as a
+    pyoxigraph term: results name their nodes alike whichever engine found them. ``to_rdflib``
+    converts the store's terms for ``display``."""
+
+    def __init__(self, store, graphs, to_rdflib):
+        import pyoxigraph as ox
+
+        self.store = store
+        self.graphs = [ox.NamedNode(g) if isinstance(g, str) else g for g in graphs]
+        self.to_rdflib = to_rdflib
+        self._label = ox.NamedNode(RDFS + "label")
+
+    def _quads(self, subject, predicate, obj):
+        for graph in self.graphs:
+            yield from self.store.quads_for_pattern(subject, predicate, obj, graph)
+
+    def __call__(self, term) -> str:
+        import pyoxigraph as ox
+
+        if term is None:
+            return ""
+        if isinstance(term, ox.BlankNode):
+            owners = sorted(
+                (quad.subject.value, quad.predicate.value, quad.subject, quad.predicate)
+                for quad in self._quads(None, None, term)
+                if not isinstance(quad.subject, ox.BlankNode)
+            )
+            if owners:
+                _s, _p, subject, predicate = owners[0]
+                return f"[{display(self.to_rdflib(predicate))} of {self(subject)}]"
+            return "[blank node]"
+        shown = display(self.to_rdflib(term))
+        if isinstance(term, ox.Literal):
+            return shown
+        labels = [quad.object for quad in self._quads(term, self._label, None)]
+        english = sorted(
+            label.value for label in labels if isinstance(label, ox.Literal) and label.language == "en"
+        )
+        label = (english or sorted(label.value for label in labels) or [None])[0]
+        return f'{shown} "{label}"' if label else shown
 
 
 # Reports ---------------------------------------------------------------------------------------
@@ -191,6 +275,8 @@ def text_report(outcome: ValidationOutcome) -> str:
 
 
 def _source_name(result: ValidationResult) -> str:
+    from rdflib import BNode
+
     if result.from_check:
         return f"check {str(result.source)[len(CHECK_BASE) :]}"
     if isinstance(result.group, BNode):
@@ -199,6 +285,8 @@ def _source_name(result: ValidationResult) -> str:
 
 
 def _json_term(term):
+    from rdflib import BNode, Literal
+
     if term is None:
         return None
     if isinstance(term, Literal):
