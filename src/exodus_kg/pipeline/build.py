@@ -319,8 +319,7 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
     say(f"load      {timings['load']:7.2f} s")
 
     started = time.perf_counter()
-    _validate_store(
-        validation,
+    validation.validate_store(
         store,
         project,
         data_graphs=(ASSERTED_GRAPH, LINKS_GRAPH),
@@ -365,42 +364,6 @@ def _load_layer(paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.L
     added = load_into_store(paths, store, graph_name, literals=written)
     _respellings(written, spellings)
     return added
-
-
-# Bridges to the stages' rdflib functions, until each stage works on the store itself ------------------
-
-
-def _rdflib_graph(store: ox.Store, graph_names, spellings: dict[ox.Literal, ox.Literal]):
-    """The union of named graphs of the store as an rdflib graph, literals as written."""
-    import rdflib
-
-    from exodus_kg.rdf.terms import TermMap
-
-    terms = TermMap()
-    graph = rdflib.Graph()
-    for name in graph_names:
-        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
-            obj = spellings.get(quad.object, quad.object) if type(quad.object) is ox.Literal else quad.object
-            graph.add((_from_ox(terms, quad.subject), _from_ox(terms, quad.predicate), _from_ox(terms, obj)))
-    return graph
-
-
-def _from_ox(terms, node):
-    import rdflib
-
-    if type(node) is ox.BlankNode:
-        return rdflib.BNode(node.value)  # the store's own label, so the node finds its way back
-    return terms.from_ox(node)
-
-
-def _validate_store(validation, store: ox.Store, project: Project, *, data_graphs, ontology_graph, spellings):
-    """Bridge to ``validation.validate_for_build``: the layers converted to rdflib graphs."""
-    validation.validate_for_build(
-        project=project,
-        ontology=_rdflib_graph(store, (ontology_graph,), spellings),
-        asserted=_rdflib_graph(store, data_graphs[:1], spellings),
-        links=_rdflib_graph(store, data_graphs[1:], spellings),
-    )
 
 
 def _respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
