@@ -289,7 +289,7 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
 
 class BuiltLayers:
     """The dataset as the build holds it between the stages: one in-memory store with the layers as
-    the named graphs ``GRAPHS``, and the spellings the store changed (see ``_respellings``)."""
+    the named graphs ``GRAPHS``, and the spellings the store changed (see ``graph_loading.respellings``)."""
 
     def __init__(self) -> None:
         self.store: ox.Store | None = ox.Store()
@@ -358,35 +358,12 @@ def _load_layer(paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.L
     """``graph_loading.load_into_store`` (Oxigraph parses into the layer, with load_graphs's triples
     and errors), recording in ``spellings`` the literals the store keeps in another form (the stored
     form -> as written). Returns the number of triples added."""
-    from exodus_kg.pipeline.graph_loading import load_into_store
+    from exodus_kg.pipeline.graph_loading import load_into_store, respellings
 
     written: dict[ox.Literal, None] = {}
     added = load_into_store(paths, store, graph_name, literals=written)
-    _respellings(written, spellings)
+    respellings(written, spellings)
     return added
-
-
-def _respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
-    """Add to ``spellings`` the literals a store keeps in another form than the one written: Oxigraph
-    stores numbers, booleans and dates as values ("10.0"^^xsd:decimal comes back as "10"), while
-    the dataset keeps the input's spelling (a skolem IRI hashes it). The stored form -> as written;
-    of two spellings of one value the first read wins, as in ``rdf.terms.TermMap``."""
-    candidates = [
-        literal
-        for literal in dict.fromkeys(literals)
-        if literal.language is None and literal.datatype.value != XSD_STRING
-    ]
-    if not candidates:
-        return
-    scratch = ox.Store()
-    predicate = ox.NamedNode("urn:exodus-kg:spelling")
-    scratch.extend(
-        ox.Quad(ox.NamedNode(f"urn:exodus-kg:{i}"), predicate, c) for i, c in enumerate(candidates)
-    )
-    stored = {int(quad.subject.value.rsplit(":", 1)[1]): quad.object for quad in scratch}
-    for index, literal in enumerate(candidates):
-        if stored[index] != literal:
-            spellings.setdefault(stored[index], literal)
 
 
 def ensure_built(

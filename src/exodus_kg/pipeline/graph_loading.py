@@ -598,3 +598,28 @@ def _string_opening(document: str, offset: int, reason: str) -> tuple[int, str]:
 def _line_of(text: str, line: int) -> str:
     lines = text.splitlines()
     return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
+    """Add to ``spellings`` the literals a store keeps in another form than the one written: Oxigraph
+    stores numbers, booleans and dates as values ("10.0"^^xsd:decimal comes back as "10"), while
+    the dataset keeps the input's spelling (a skolem IRI hashes it). The stored form -> as written;
+    of two spellings of one value the first read wins, as in ``rdf.terms.TermMap``."""
+    import pyoxigraph as ox
+
+    candidates = [
+        literal
+        for literal in dict.fromkeys(literals)
+        if literal.language is None and literal.datatype.value != XSD + "string"
+    ]
+    if not candidates:
+        return
+    scratch = ox.Store()
+    predicate = ox.NamedNode("urn:exodus-kg:spelling")
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:exodus-kg:{i}"), predicate, c) for i, c in enumerate(candidates)
+    )
+    stored = {int(quad.subject.value.rsplit(":", 1)[1]): quad.object for quad in scratch}
+    for index, literal in enumerate(candidates):
+        if stored[index] != literal:
+            spellings.setdefault(stored[index], literal)

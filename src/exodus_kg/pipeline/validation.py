@@ -514,29 +514,54 @@ def _validate_layers(project, layers: list, ontology) -> ValidationOutcome:
 
 def validate(project=None, extra_files: Iterable[Path] = (), *, engine: str = "core") -> ValidationOutcome:
     """Validate the project's asserted data and links, together with ``extra_files`` (a user's own
-    Turtle, N-Triples, JSON-LD ... files). Never raises for violations: look at ``conforms``."""
-    from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
+    Turtle, N-Triples, JSON-LD ... files). Never raises for violations: look at ``conforms``.
+
+    The files are loaded as the build loads them, into the named graphs of one store, and validated
+    there (``engine="pyshacl"``: through rdflib graphs and pySHACL alone, the reference)."""
     from exodus_kg.project import find_project
 
     project = project or find_project()
-    started = time.perf_counter()
-    ontology = load_graphs(project.ontology_files())
-    data = load_graphs(project.asserted_files())
-    load_graphs(project.link_files(), data)
-    for path in extra_files:
-        # parse_file says what a path is when it is not a file (missing, a FIFO, /dev/null).
-        parse_file(Path(path), data)
-    loaded = time.perf_counter() - started
     if engine == "pyshacl":
-        outcome = validate_graphs(
-            data,
-            ontology,
-            load_shapes(project.shape_files()),
-            load_checks(project.check_files()),
-            engine=engine,
-        )
+        from exodus_kg.pipeline.graph_loading import load_graphs, parse_file
+
+        started = time.perf_counter()
+        ontology = load_graphs(project.ontology_files())
+        data = load_graphs(project.asserted_files())
+        load_graphs(project.link_files(), data)
+        for path in extra_files:
+            parse_file(Path(path), data)
+        loaded = time.perf_counter() - started
+        shapes, checks = load_shapes(project.shape_files()), load_checks(project.check_files())
+        outcome = validate_graphs(data, ontology, shapes, checks, engine=engine)
     else:
-        outcome = _validate_layers(project, [data], ontology)
+        import pyoxigraph as ox
+
+        from exodus_kg.pipeline.graph_loading import load_into_store, respellings
+        from exodus_kg.rdf.namespaces import EXG
+
+        # The build's layers (build.py's graph names; build imports this module, not the other way).
+        ONTOLOGY_GRAPH, ASSERTED_GRAPH, LINKS_GRAPH = EXG + "ontology", EXG + "asserted", EXG + "links"
+        started = time.perf_counter()
+        store = ox.Store()
+        written: dict = {}
+        for paths, graph_name in (
+            (project.ontology_files(), ONTOLOGY_GRAPH),
+            (project.asserted_files(), ASSERTED_GRAPH),
+            (project.link_files(), LINKS_GRAPH),
+            # load_into_store says what a path is when it is not a file (missing, a FIFO, /dev/null).
+            ([Path(path) for path in extra_files], ASSERTED_GRAPH),
+        ):
+            load_into_store(paths, store, graph_name, literals=written)
+        spellings: dict = {}
+        respellings(written, spellings)
+        loaded = time.perf_counter() - started
+        outcome = validate_store_outcome(
+            store,
+            project,
+            data_graphs=[ASSERTED_GRAPH, LINKS_GRAPH],
+            ontology_graph=ONTOLOGY_GRAPH,
+            spellings=spellings,
+        )
     outcome.timings = {"load": loaded, **outcome.timings}
     return outcome
 
