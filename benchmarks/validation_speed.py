@@ -3,9 +3,10 @@
 Usage:
     nice -n 10 .venv/bin/python benchmarks/validation_speed.py [--scales 1 10 100] [--projects DIR]
 
-For each scale the script writes a synthetic project (benchmarks/synthetic_project.py), or takes
-DIR/pSCALE when ``--projects DIR`` names a folder of ready-made ones, then times in the same run, each
-in a new process so that neither inherits the other's imports or caches:
+For each scale the script writes a synthetic project (benchmarks/synthetic_project.py), or copies the
+data (``triples/``) of DIR/pSCALE when ``--projects DIR`` names a folder of ready-made ones, with this
+checkout's ontology, shapes and checks, then times in the same run, each in a new process so that
+neither inherits the other's imports or caches:
 
 - the baseline, pySHACL as validation.py ran it before the engine: the asserted data, the links and
   the ontology parsed by rdflib, combined into one graph, validated by pySHACL, the SPARQL checks run
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,7 +129,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="exodus-validation-") as scratch:
         for scale in args.scales:
             ready = Path(args.projects) / f"p{scale}" if args.projects else None
-            folder = ready if ready and ready.is_dir() else write_project(scale, Path(scratch) / f"p{scale}")
+            folder = Path(scratch) / f"p{scale}"
+            if ready and ready.is_dir():
+                shutil.copytree(ready / "triples", folder / "triples")
+                for part in ("ontology", "queries"):
+                    shutil.copytree(ROOT / part, folder / part)
+            else:
+                write_project(scale, folder)
             baseline, engine = measure("pyshacl", folder), measure("core", folder)
             if (baseline["results"], baseline["triples"]) != (engine["results"], engine["triples"]):
                 sys.exit(f"validation_speed: the engines disagree at {scale}x: {baseline} against {engine}")
