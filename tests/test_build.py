@@ -174,3 +174,21 @@ def test_query_path_imports_neither_rdflib_nor_click(fixture_project_dir):
     assert result.returncode == 0, result.stderr
     assert "IMPORTED []" in result.stderr, result.stderr
     assert result.stdout.startswith("person,label,age")
+
+
+def test_a_build_that_succeeds_imports_neither_rdflib_nor_pyshacl(tmp_path):
+    """Load, validation, reasoning and write all work on the Oxigraph store: rdflib (~150 ms to
+    import), pySHACL and owlrl are for failures and other commands."""
+    from support.project_copies import copy_article
+
+    project = copy_article(tmp_path / "project")
+    code = (
+        "import sys\n"
+        "from exodus_kg.pipeline.build import build\n"
+        "from exodus_kg.project import Project\n"
+        f"build(Project({str(project)!r}), force=True)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rdflib', 'pyshacl', 'owlrl')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout
