@@ -344,3 +344,80 @@ def test_the_report_graph_is_pyshacls(context, ontology, shapes, project):
     assert core.report_graph.isomorphic(reference.report_graph)
     assert core.serialize("json") == reference.serialize("json")
     assert core.text_report().split("\n", 1)[1] == reference.text_report().split("\n", 1)[1]
+
+
+# Literals the store keeps as another datatype ---------------------------------------------------------
+
+INT_SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/ThingShape> a sh:NodeShape ; sh:targetClass <https://example.org/Thing> ;
+  sh:property [ sh:path <https://example.org/size> ; sh:datatype xsd:int ; sh:maxCount 1 ;
+                sh:message "a size is one xsd:int" ] .
+"""
+# "5" and "05" are two xsd:int terms (pySHACL: maxCount fails); the store keeps both as "5"^^xsd:integer,
+# and an engine reading it would find the datatype wrong and the count right.
+INT_DATA = """@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/a> a <https://example.org/Thing> ; <https://example.org/size> "5"^^xsd:int .
+<https://example.org/b> a <https://example.org/Thing> ; <https://example.org/size> "5"^^xsd:int, "05"^^xsd:int .
+"""
+
+
+@pytest.fixture
+def int_project(tmp_path):
+    import shutil
+
+    root = tmp_path / "project"
+    for folder in ("ontology", "queries", "triples"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("build"))
+    (root / "ontology" / "shapes" / "int.shacl.ttl").write_text(INT_SHAPE, encoding="utf-8")
+    (root / "triples" / "int.ttl").write_text(INT_DATA, encoding="utf-8")
+    return Project(root)
+
+
+def _int_keys(outcome) -> set:
+    return {(str(r.focus_node), str(r.component).rsplit("#", 1)[1]) for r in outcome.results}
+
+
+def test_data_the_store_rewrites_goes_to_pyshacl_in_validate(int_project):
+    """`exodus validate`: the same results as pySHACL on the files, never a false datatype violation."""
+    outcome = validation.validate(int_project)
+    reference = validation.validate(int_project, engine="pyshacl")
+    assert _int_keys(reference) == {("https://example.org/b", "MaxCountConstraintComponent")}
+    assert outcome.engine == "pyshacl" and "xsd:int" in outcome.fallback
+    assert full_keys(outcome) == full_keys(reference)
+
+
+def test_data_the_store_rewrites_goes_to_pyshacl_in_the_build(int_project):
+    from exodus_kg.pipeline.build import build
+
+    with pytest.raises(ShapeViolations) as raised:
+        build(int_project, force=True)
+    outcome = raised.value.outcome
+    assert outcome.engine == "pyshacl" and "xsd:int" in outcome.fallback
+    assert _int_keys(outcome) == {("https://example.org/b", "MaxCountConstraintComponent")}
+
+
+def test_data_the_store_rewrites_goes_to_pyshacl_from_rdflib_graphs(int_project, ontology):
+    data = load_graphs(int_project.asserted_files())
+    shapes = validation.load_shapes(int_project.shape_files())
+    outcome = validation.validate_graphs(data, ontology, shapes)
+    assert outcome.engine == "pyshacl" and "xsd:int" in outcome.fallback
+    assert full_keys(outcome) == full_keys(validation.validate_graphs(data, ontology, shapes, engine="pyshacl"))
+    with pytest.raises(ShapeViolations) as raised:
+        validation.validate_for_build(project=int_project, ontology=ontology, asserted=data)
+    assert _int_keys(raised.value.outcome) == {("https://example.org/b", "MaxCountConstraintComponent")}
+
+
+def test_respellings_keeps_the_first_spelling_over_every_call():
+    """A value first written as the store keeps it stays so when a later file spells it otherwise."""
+    from exodus_kg.pipeline.graph_loading import Spellings, respellings
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    integer = ox.Literal("5", datatype=ox.NamedNode(xsd + "integer"))
+    as_int = ox.Literal("5", datatype=ox.NamedNode(xsd + "int"))
+    decimal = ox.Literal("10.0", datatype=ox.NamedNode(xsd + "decimal"))
+    spellings = Spellings()
+    respellings([integer, decimal], spellings)
+    respellings([as_int], spellings)
+    assert integer not in spellings  # not respelled as xsd:int
+    assert spellings[ox.Literal("10", datatype=ox.NamedNode(xsd + "decimal"))] == decimal
+    assert spellings.rewritten_datatypes == {xsd + "int"}

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
     import rdflib
 
+    from exodus_kg.pipeline.graph_loading import Spellings
+
     Progress = Callable[[str], None]
 
 GRAPH_BASE = EXG
@@ -293,7 +295,9 @@ class BuiltLayers:
 
     def __init__(self) -> None:
         self.store: ox.Store | None = ox.Store()
-        self.spellings: dict[ox.Literal, ox.Literal] = {}
+        from exodus_kg.pipeline.graph_loading import Spellings
+
+        self.spellings = Spellings()
 
     def take_store(self) -> ox.Store:
         """The store, let go of here: the write stage frees it before it builds the on-disk one,
@@ -309,11 +313,12 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
     store = layers.store
 
     started = time.perf_counter()
-    for paths, graph_name in (
-        (project.ontology_files(), ONTOLOGY_GRAPH),
-        (project.asserted_files(), ASSERTED_GRAPH),
-        (project.link_files(), LINKS_GRAPH),
-    ):
+    sources = {
+        ONTOLOGY_GRAPH: project.ontology_files(),
+        ASSERTED_GRAPH: project.asserted_files(),
+        LINKS_GRAPH: project.link_files(),
+    }
+    for graph_name, paths in sources.items():
         _load_layer(paths, store, graph_name, spellings=layers.spellings)
     timings["load"] = time.perf_counter() - started
     say(f"load      {timings['load']:7.2f} s")
@@ -325,6 +330,7 @@ def _build_layers(project: Project, validation, reasoning, say) -> tuple[dict[st
         data_graphs=(ASSERTED_GRAPH, LINKS_GRAPH),
         ontology_graph=ONTOLOGY_GRAPH,
         spellings=layers.spellings,
+        sources=sources,
     )
     timings["validate"] = time.perf_counter() - started
     say(f"validate  {timings['validate']:7.2f} s")
@@ -354,7 +360,7 @@ def _drop_restated(store: ox.Store, graph_name: str, others: tuple[str, ...]) ->
             store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, target))
 
 
-def _load_layer(paths, store: ox.Store, graph_name: str, *, spellings: dict[ox.Literal, ox.Literal]) -> int:
+def _load_layer(paths, store: ox.Store, graph_name: str, *, spellings: Spellings) -> int:
     """``graph_loading.load_into_store`` (Oxigraph parses into the layer, with load_graphs's triples
     and errors), recording in ``spellings`` the literals the store keeps in another form (the stored
     form -> as written). Returns the number of triples added."""

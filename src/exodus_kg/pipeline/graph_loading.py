@@ -600,11 +600,24 @@ def _line_of(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
+class Spellings(dict):
+    """Literals a store keeps in another form than the one written (``respellings``): the stored
+    form -> as written, and ``rewritten_datatypes``, the datatypes written that the store keeps as
+    another datatype (Oxigraph 0.5 keeps ``"5"^^xsd:int`` as ``"5"^^xsd:integer`` and
+    ``xsd:dateTimeStamp`` as ``xsd:dateTime``). A SHACL engine reading the store would see the
+    other datatype, so validation hands such data to pySHACL (validation.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rewritten_datatypes: set[str] = set()
+        self._kept: set = set()  # stored forms first written as the store keeps them
+
+
+def respellings(literals, spellings: Spellings) -> None:
     """Add to ``spellings`` the literals a store keeps in another form than the one written: Oxigraph
     stores numbers, booleans and dates as values ("10.0"^^xsd:decimal comes back as "10"), while
     the dataset keeps the input's spelling (a skolem IRI hashes it). The stored form -> as written;
-    of two spellings of one value the first read wins, as in ``rdf.terms.TermMap``."""
+    of two spellings of one value the first read wins (over every call), as in ``rdf.terms.TermMap``."""
     import pyoxigraph as ox
 
     candidates = [
@@ -621,5 +634,11 @@ def respellings(literals, spellings: dict[ox.Literal, ox.Literal]) -> None:
     )
     stored = {int(quad.subject.value.rsplit(":", 1)[1]): quad.object for quad in scratch}
     for index, literal in enumerate(candidates):
-        if stored[index] != literal:
-            spellings.setdefault(stored[index], literal)
+        form = stored[index]
+        if form == literal:
+            spellings._kept.add(form)
+            continue
+        if form.datatype != literal.datatype:
+            spellings.rewritten_datatypes.add(literal.datatype.value)
+        if form not in spellings._kept:
+            spellings.setdefault(form, literal)

@@ -30,7 +30,7 @@ writes when asked for).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,6 +115,9 @@ def _validate_rdflib_graph(graph, data_triples: int, shapes, checks, timings) ->
     terms = TermMap()
     store = terms.store(graph)
     timings["copy"] = time.perf_counter() - started
+    rewritten = _store_rewrites(_rewritten_datatypes(graph, terms))
+    if rewritten:
+        return _validate_combined(graph, data_triples, shapes, checks, timings, fallback=rewritten)
     import pyoxigraph as ox
 
     outcome = _validate_with_core(
@@ -139,6 +142,7 @@ def validate_store(
     data_graphs: Sequence[str],
     ontology_graph: str | None,
     spellings: dict | None = None,
+    sources: Mapping[str, Sequence[Path]] | None = None,
 ) -> ValidationOutcome:
     """Validate the named graphs ``data_graphs`` of ``store`` together with ``ontology_graph`` (graph
     names), with the project's shapes and checks, on the store itself: no copy of the data, and no
@@ -148,7 +152,12 @@ def validate_store(
     Returns the outcome when there is no violation (warnings may remain); raises ``ShapeViolations``
     (a ``CheckFailed``, exit code 1) carrying the outcome otherwise, as ``validate_for_build``."""
     return validate_store_outcome(
-        store, project, data_graphs=data_graphs, ontology_graph=ontology_graph, spellings=spellings
+        store,
+        project,
+        data_graphs=data_graphs,
+        ontology_graph=ontology_graph,
+        spellings=spellings,
+        sources=sources,
     ).raise_for_violations(BUILD_HINT)
 
 
@@ -159,10 +168,15 @@ def validate_store_outcome(
     data_graphs: Sequence[str],
     ontology_graph: str | None,
     spellings: dict | None = None,
+    sources: Mapping[str, Sequence[Path]] | None = None,
     _terms=None,
 ) -> ValidationOutcome:
     """``validate_store`` without raising for violations (``_terms``: the TermMap that filled the
-    store from rdflib graphs, so that results come back in those graphs' terms)."""
+    store from rdflib graphs, so that results come back in those graphs' terms).
+
+    ``sources`` (graph name -> the files loaded into it) lets pySHACL read the files themselves when
+    the store keeps some literal as another datatype than written (``Spellings``): the store cannot
+    tell ``"5"^^xsd:int`` from ``"5"^^xsd:integer`` any more, the files can."""
     from exodus_kg.project import find_project
 
     project = project or find_project()
@@ -184,8 +198,11 @@ def validate_store_outcome(
                 graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return graph
 
+    rewritten = _store_rewrites(getattr(spellings, "rewritten_datatypes", ()))
     try:
         shape_set = shacl_core.compile_shapes(project.shape_files())
+        if rewritten:
+            raise shacl_core.Unsupported(rewritten)
     except shacl_core.Unsupported as reason:
         outcome = str(reason)
     else:
@@ -201,8 +218,9 @@ def validate_store_outcome(
             overlap=overlap,
         )
     if isinstance(outcome, str):
+        written = rewritten and sources is not None and all(name in sources for name in graphs)
         return _validate_combined(
-            rdflib_graph(),
+            _files_graph([path for name in graphs for path in sources[name]]) if written else rdflib_graph(),
             data_triples,
             load_shapes(project.shape_files()),
             checks,
@@ -210,6 +228,32 @@ def validate_store_outcome(
             fallback=outcome,
         )
     return outcome
+
+
+def _store_rewrites(datatypes) -> str | None:
+    """Why the engine cannot judge data whose literals the store keeps as another datatype (a
+    ``sh:datatype xsd:int`` would see ``xsd:integer``), or None: such data goes to pySHACL."""
+    if not datatypes:
+        return None
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    names = ", ".join(sorted(f"xsd:{d[len(xsd):]}" if d.startswith(xsd) else f"<{d}>" for d in datatypes))
+    return f"the data has {names} literals, which the store keeps as another datatype"
+
+
+def _files_graph(paths: list[Path]):
+    from exodus_kg.pipeline.graph_loading import load_graphs
+
+    return load_graphs(paths)
+
+
+def _rewritten_datatypes(graph, terms) -> set[str]:
+    from rdflib import Literal
+
+    from exodus_kg.pipeline.graph_loading import Spellings, respellings
+
+    spellings = Spellings()
+    respellings((terms.to_ox(node) for node in graph.objects() if isinstance(node, Literal)), spellings)
+    return spellings.rewritten_datatypes
 
 
 class _LazyTerms:
@@ -505,6 +549,16 @@ def _validate_layers(project, layers: list, ontology) -> ValidationOutcome:
         ontology_name = "urn:exodus:validate:ontology"
         store.extend(terms.quad(t, ox.NamedNode(ontology_name)) for t in ontology if is_rdf_triple(t))
     copied = time.perf_counter() - started
+    rewritten = _store_rewrites(set().union(*(_rewritten_datatypes(g, terms) for g in [*layers, ontology] if g)))
+    if rewritten:  # the layers themselves are what was written: pySHACL reads them
+        import rdflib
+
+        data = rdflib.Graph()
+        for layer in layers:
+            data += layer
+        shapes, checks = load_shapes(project.shape_files()), load_checks(project.check_files())
+        timings = {"copy": copied}
+        return _validate_combined(combined_data_graph(data, ontology), len(data), shapes, checks, timings, rewritten)
     outcome = validate_store_outcome(
         store, project, data_graphs=names, ontology_graph=ontology_name, _terms=terms
     )
@@ -536,7 +590,7 @@ def validate(project=None, extra_files: Iterable[Path] = (), *, engine: str = "c
     else:
         import pyoxigraph as ox
 
-        from exodus_kg.pipeline.graph_loading import load_into_store, respellings
+        from exodus_kg.pipeline.graph_loading import Spellings, load_into_store, respellings
         from exodus_kg.rdf.namespaces import EXG
 
         # The build's layers (build.py's graph names; build imports this module, not the other way).
@@ -544,15 +598,15 @@ def validate(project=None, extra_files: Iterable[Path] = (), *, engine: str = "c
         started = time.perf_counter()
         store = ox.Store()
         written: dict = {}
-        for paths, graph_name in (
-            (project.ontology_files(), ONTOLOGY_GRAPH),
-            (project.asserted_files(), ASSERTED_GRAPH),
-            (project.link_files(), LINKS_GRAPH),
+        sources = {
+            ONTOLOGY_GRAPH: project.ontology_files(),
             # load_into_store says what a path is when it is not a file (missing, a FIFO, /dev/null).
-            ([Path(path) for path in extra_files], ASSERTED_GRAPH),
-        ):
+            ASSERTED_GRAPH: [*project.asserted_files(), *(Path(path) for path in extra_files)],
+            LINKS_GRAPH: project.link_files(),
+        }
+        for graph_name, paths in sources.items():
             load_into_store(paths, store, graph_name, literals=written)
-        spellings: dict = {}
+        spellings = Spellings()
         respellings(written, spellings)
         loaded = time.perf_counter() - started
         outcome = validate_store_outcome(
@@ -561,6 +615,7 @@ def validate(project=None, extra_files: Iterable[Path] = (), *, engine: str = "c
             data_graphs=[ASSERTED_GRAPH, LINKS_GRAPH],
             ontology_graph=ONTOLOGY_GRAPH,
             spellings=spellings,
+            sources=sources,
         )
     outcome.timings = {"load": loaded, **outcome.timings}
     return outcome
