@@ -67,14 +67,15 @@ def inferred(*names: str) -> rdflib.Graph:
 
 
 def built_store(ontology: rdflib.Graph, data: rdflib.Graph, derived: rdflib.Graph) -> ox.Store:
-    """The three layers in their named graphs, as the build writes them."""
-    from exodus_kg.pipeline.build import _to_quads
+    """The three layers in their named graphs, as the build writes them (one blank-node map for all,
+    so that an inferred triple about an asserted blank node keeps pointing at it)."""
+    from exodus_kg.rdf.terms import TermMap, is_rdf_triple
 
-    quads, _counts, _skipped = _to_quads(
-        {GRAPH + "ontology": ontology, GRAPH + "asserted": data, GRAPH + "inferred": derived}
-    )
+    terms = TermMap()
     store = ox.Store()
-    store.extend(quads)
+    for name, layer in (("ontology", ontology), ("asserted", data), ("inferred", derived)):
+        graph = ox.NamedNode(GRAPH + name)
+        store.extend(terms.quad(triple, graph) for triple in layer if is_rdf_triple(triple))
     return store
 
 

@@ -595,28 +595,3 @@ def _remove_other_entries(project: Project, keep: Path) -> None:
             shutil.rmtree(other, ignore_errors=True)
         else:
             _remove_unless_read(other)  # an older entry or trash a reader may still hold
-
-
-def _to_quads(layers: dict[str, rdflib.Graph]) -> tuple[list[ox.Quad], dict[str, int], int]:
-    """rdflib triples -> pyoxigraph quads, the count per graph, and how many were left out.
-
-    One blank node map serves all layers, so that an inferred triple about an asserted blank node
-    (an evidence node, an amount) keeps pointing at it. Generalised triples that a reasoner may
-    produce (a literal as subject) are not RDF and are left out.
-    """
-    from exodus_kg.rdf.terms import TermMap, is_rdf_triple
-
-    terms = TermMap()
-    quads: list[ox.Quad] = []
-    counts: dict[str, int] = {}
-    skipped = 0
-    for graph_name, graph in layers.items():
-        graph_node = ox.NamedNode(graph_name)
-        before = len(quads)
-        for triple in graph:
-            if not is_rdf_triple(triple):
-                skipped += 1
-                continue
-            quads.append(terms.quad(triple, graph_node))
-        counts[graph_name] = len(quads) - before
-    return quads, counts, skipped
