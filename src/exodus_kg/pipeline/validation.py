@@ -422,6 +422,15 @@ def _message_graph(raw, store, graphs, to_rdflib, rdflib_graph):
 def _pyshacl_report(graph, shapes, results: list[ValidationResult]):
     """The SHACL validation report graph as pySHACL writes it (the reference engine, run when a report
     graph is asked for), with the SPARQL checks' results added."""
+    report = _run_pyshacl(graph, shapes)
+    add_to_report(report, [r for r in results if r.from_check])
+    _finish_report(report, results)
+    return report
+
+
+def _run_pyshacl(graph, shapes):
+    """pySHACL's report graph for ``graph``: SHACL Core without inference, every result kept (the
+    options the reference engine always runs with)."""
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError
 
@@ -437,8 +446,6 @@ def _pyshacl_report(graph, shapes, results: list[ValidationResult]):
         )
     except ReportableRuntimeError as error:
         raise ExodusError(f"SHACL validation could not run: {error.message}") from None
-    add_to_report(report, [r for r in results if r.from_check])
-    _finish_report(report, results)
     return report
 
 
@@ -462,25 +469,12 @@ def _validate_combined(
 ) -> ValidationOutcome:
     """Validate ``graph``, the data and the ontology already in one graph (read, never changed), with
     pySHACL: the reference engine, and the fallback when the shapes need what shacl_core lacks."""
-    import pyshacl
-    from pyshacl.errors import ReportableRuntimeError
     from rdflib import RDF
     from rdflib.namespace import SH
 
     checks = list(checks)
     started = time.perf_counter()
-    try:
-        _conforms, report, _text = pyshacl.validate(
-            graph,
-            shacl_graph=shapes,
-            inference="none",
-            abort_on_first=False,
-            allow_warnings=True,
-            allow_infos=True,
-            advanced=False,
-        )
-    except ReportableRuntimeError as error:
-        raise ExodusError(f"SHACL validation could not run: {error.message}") from None
+    report = _run_pyshacl(graph, shapes)
     timings["shacl"] = time.perf_counter() - started
 
     results = [_shacl_result(report, node, graph, shapes) for node in report.objects(None, SH.result)]
